@@ -1,0 +1,70 @@
+import { registerAccountsRoutes } from '../modules/accounts/index.js';
+import { registerAuditRoutes } from '../modules/audit/index.js';
+import { registerKeysRoutes } from '../modules/keys/index.js';
+import { registerStoresRoutes } from '../modules/stores/index.js';
+import type { Role } from '../platform/config.js';
+import { createHttpApp, type HttpApp, type RegisteredRoute } from '../platform/http/app.js';
+import type { Services } from './modules.js';
+import { VERSION } from './version.js';
+
+/** The HTTP surface of one role: `api` (management, dashboard, cron), `ingest` (tracking API), both for `all`. */
+export async function buildHttpApp(
+  services: Services,
+  options: { role: Role },
+): Promise<{ app: HttpApp; routes: RegisteredRoute[] }> {
+  const { app, routes } = await createHttpApp({
+    logger: services.logger,
+    trustProxy: services.config.trustProxy,
+    version: VERSION,
+  });
+  app.decorateRequest('context', null);
+  app.addHook('preHandler', services.access.enforce);
+
+  app.get(
+    '/healthz',
+    {
+      config: { access: { kind: 'public' } },
+      schema: { tags: ['operations'], summary: 'The process is up' },
+    },
+    async () => ({ status: 'ok', version: VERSION, role: options.role }),
+  );
+  app.get(
+    '/readyz',
+    {
+      config: { access: { kind: 'public' } },
+      schema: { tags: ['operations'], summary: 'Database and Redis reachable (503 otherwise)' },
+    },
+    async (_request, reply) => {
+      const checks: Record<string, string> = {};
+      try {
+        await services.database.ping();
+        checks.database = 'ok';
+      } catch {
+        checks.database = 'unreachable';
+      }
+      if (services.redis) {
+        try {
+          await services.redis.ping();
+          checks.redis = 'ok';
+        } catch {
+          checks.redis = 'unreachable';
+        }
+      }
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+    },
+  );
+
+  const servesApi = options.role === 'all' || options.role === 'api';
+  if (servesApi) {
+    registerAccountsRoutes(app, { accounts: services.accounts });
+    registerStoresRoutes(app, {
+      stores: services.stores,
+      organizationPublicId: async (id) =>
+        (await services.accounts.findOrganizationById(id))?.publicId ?? 'org_unknown',
+    });
+    registerKeysRoutes(app, { keys: services.keys, stores: services.stores });
+    registerAuditRoutes(app, { audit: services.audit });
+  }
+  return { app, routes };
+}

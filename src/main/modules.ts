@@ -1,0 +1,47 @@
+import { createAccessService } from '../modules/access/index.js';
+import { accountsMigrations, createAccountsService } from '../modules/accounts/index.js';
+import { auditMigrations, createAuditService } from '../modules/audit/index.js';
+import { createKeysService, keysMigrations } from '../modules/keys/index.js';
+import { createSecretsService, secretsMigrations } from '../modules/secrets/index.js';
+import { createStoresService, storesMigrations } from '../modules/stores/index.js';
+import type { Clock } from '../platform/clock.js';
+import type { Config } from '../platform/config.js';
+import type { Database } from '../platform/db/database.js';
+import type { ModuleMigration } from '../platform/db/schema.js';
+import { createIds, type Ids } from '../platform/ids.js';
+import type { Logger } from '../platform/log.js';
+import type { Redis } from '../platform/redis.js';
+
+/** Every module's migrations; the migrator sorts them by name. */
+export const allMigrations: readonly ModuleMigration[] = [
+  ...secretsMigrations,
+  ...auditMigrations,
+  ...accountsMigrations,
+  ...storesMigrations,
+  ...keysMigrations,
+];
+
+export interface Infrastructure {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis | null;
+  clock: Clock;
+}
+
+/** Wires the modules once per process. The only place that knows who depends on whom. */
+export async function createServices(infra: Infrastructure) {
+  const { database, clock } = infra;
+  const ids: Ids = createIds(clock);
+  const audit = createAuditService({ database, clock, ids });
+  const secrets = createSecretsService({ database, clock, rootSecret: infra.config.secret });
+  await secrets.load();
+  const accounts = createAccountsService({ database, clock, ids, audit, signer: secrets.signer });
+  const stores = createStoresService({ database, clock, ids, audit });
+  const keys = createKeysService({ database, clock, ids, audit });
+  stores.onStoreDeleted((storeId, nowMs, tx) => keys.revokeAllOfStore(storeId, nowMs, tx));
+  const access = createAccessService({ accounts, stores, keys });
+  return { ...infra, ids, audit, secrets, accounts, stores, keys, access };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,101 @@
+import type { Role } from '../platform/config.js';
+import { loadConfig } from '../platform/config.js';
+import type { Logger } from '../platform/log.js';
+import { buildHttpApp } from './http.js';
+import { openRuntime } from './runtime.js';
+import { runSetup, type SetupResult } from './setup.js';
+
+export interface ServeOptions {
+  role: Role;
+  port?: number;
+  host?: string;
+  /** Print to stdout (the banner); tests pass a sink. */
+  print?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+function banner(url: string, setup: SetupResult | null, databaseLabel: string): string {
+  const lines = [
+    '',
+    `  Footfall is running at ${url}`,
+    `  Database: ${databaseLabel}`,
+    '',
+    `  Dashboard:      ${url}/`,
+    `  Demo shop:      ${url}/demo/`,
+    `  API reference:  ${url}/api/openapi.json`,
+  ];
+  if (setup) {
+    lines.push(
+      '',
+      '  First start: created a demo organization, store and keys (shown once — keep them):',
+      `    Sign in as:   ${setup.owner.email}`,
+      ...(setup.owner.password ? [`    Password:     ${setup.owner.password}`] : []),
+      `    Store:        ${setup.store.name} (${setup.store.id})`,
+      `    Write key:    ${setup.writeKey}`,
+      `    Secret key:   ${setup.secretKey}`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Starts one role of Footfall and handles SIGTERM/SIGINT: stop accepting, finish in-flight work, drain, exit. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const config = loadConfig();
+  const runtime = await openRuntime({ config, name: `footfall-${options.role}` });
+  const logger: Logger = runtime.logger;
+  let setup: SetupResult | null = null;
+  if (
+    (options.role === 'all' || options.role === 'api') &&
+    (await runtime.accounts.countOrganizations()) === 0
+  ) {
+    setup = await runSetup(runtime);
+  }
+  const { app } = await buildHttpApp(runtime, { role: options.role });
+  const port = options.port ?? config.port;
+  const host = options.host ?? config.host;
+  await app.listen({ port, host });
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url =
+    config.publicUrl ?? `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${boundPort}`;
+  const databaseLabel =
+    config.database.kind === 'sqlite'
+      ? `SQLite ${config.database.path}`
+      : `MySQL ${new URL(config.database.url).host}`;
+  (options.print ?? ((line: string) => process.stdout.write(`${line}\n`)))(banner(url, setup, databaseLabel));
+  logger.info({ role: options.role, url }, 'footfall started');
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('shutting down: finishing in-flight requests');
+      await app.close();
+      await runtime.shutdown();
+      logger.info('shut down cleanly');
+    })();
+    return closing;
+  };
+  return { url, close };
+}
+
+export function installSignalHandlers(
+  server: RunningServer,
+  logger: { error(obj: unknown, msg: string): void },
+): void {
+  const onSignal = () => {
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,91 @@
+import { type CreateTableBuilder, type Kysely, sql } from 'kysely';
+import type { Dialect } from './database.js';
+
+/** What a migration receives: the untyped connection and which dialect it speaks. */
+export interface MigrationContext {
+  // biome-ignore lint/suspicious/noExplicitAny: migrations run before any table type exists
+  readonly db: Kysely<any>;
+  readonly dialect: Dialect;
+}
+
+export interface ModuleMigration {
+  /** Globally sortable: `YYYYMMDDHHmm_<module>_<what>`. */
+  readonly name: string;
+  up(ctx: MigrationContext): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: builder over a table that does not exist yet
+type Builder = CreateTableBuilder<any, any>;
+
+/** Column type names that mean the same thing on both dialects. */
+export function types(dialect: Dialect) {
+  const mysql = dialect === 'mysql';
+  return {
+    id: mysql ? sql`bigint unsigned` : sql`integer`,
+    ref: mysql ? sql`bigint unsigned` : sql`integer`,
+    uid: mysql ? sql`binary(16)` : sql`blob`,
+    bytes32: mysql ? sql`binary(32)` : sql`blob`,
+    varbytes: (length: number) => (mysql ? sql.raw(`varbinary(${length})`) : sql`blob`),
+    timeMs: sql`bigint`,
+    string: (length: number) => sql.raw(`varchar(${length})`),
+    text: mysql ? sql`mediumtext` : sql`text`,
+    bool: mysql ? sql`tinyint` : sql`integer`,
+    int: sql`integer`,
+    bigint: sql`bigint`,
+    money: mysql ? sql`decimal(18,4)` : sql`real`,
+  };
+}
+
+/** `CREATE TABLE` with InnoDB/utf8mb4 on MySQL; callers add columns. */
+export function createTable(ctx: MigrationContext, name: string): Builder {
+  let builder: Builder = ctx.db.schema.createTable(name);
+  if (ctx.dialect === 'mysql') {
+    builder = builder.modifyEnd(sql`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
+  }
+  return builder;
+}
+
+/** Private auto-increment id. */
+export function withId(ctx: MigrationContext, builder: Builder): Builder {
+  const t = types(ctx.dialect);
+  return builder.addColumn('id', t.id, (c) => c.primaryKey().autoIncrement().notNull());
+}
+
+/**
+ * The columns every entity table has: id, uid, created/updated/deleted times, and `alive`, a generated column
+ * that is 1 while the row is not deleted and NULL after. Unique indexes include `alive`, and both dialects
+ * treat NULLs as distinct, so a soft-deleted name can be reused.
+ */
+export function entityTable(ctx: MigrationContext, name: string): Builder {
+  const t = types(ctx.dialect);
+  return withId(ctx, createTable(ctx, name))
+    .addColumn('uid', t.uid, (c) => c.notNull().unique())
+    .addColumn('created_at', t.timeMs, (c) => c.notNull())
+    .addColumn('updated_at', t.timeMs, (c) => c.notNull())
+    .addColumn('deleted_at', t.timeMs)
+    .addColumn('alive', t.bool, (c) =>
+      c.generatedAlwaysAs(sql`case when deleted_at is null then 1 else null end`).stored(),
+    );
+}
+
+export async function createIndex(
+  ctx: MigrationContext,
+  table: string,
+  name: string,
+  columns: string[],
+  options: { unique?: boolean } = {},
+): Promise<void> {
+  let builder = ctx.db.schema.createIndex(name).on(table).columns(columns);
+  if (options.unique) builder = builder.unique();
+  await builder.execute();
+}
+
+/** Row type of the columns `entityTable` creates; entity table interfaces extend it. */
+export interface EntityColumns {
+  id: import('kysely').Generated<number>;
+  uid: Buffer;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  alive: import('kysely').GeneratedAlways<number | null>;
+}

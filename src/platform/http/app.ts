@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { AppError, problemOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RouteAccess } from './route-access.js';
+
+export type HttpApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  trustProxy: false | string[];
+  /** Largest body any route accepts; routes may lower it. */
+  bodyLimitBytes?: number;
+  version: string;
+}
+
+/** Body of a problem+json response, used in route `response` schemas for 4xx/5xx. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  if (error.options.retryAfterS !== undefined) reply.header('Retry-After', String(error.options.retryAfterS));
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemOf(error, request.id));
+}
+
+/** Turns framework errors (validation, body parsing, limits) into our closed set of codes. */
+export function toAppError(error: FastifyError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fe = error as FastifyError & { validationContext?: string };
+  if (fe.validation && fe.validation.length > 0) {
+    const first = fe.validation[0];
+    const path = first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = [fe.validationContext, path, missing].filter(Boolean).join('.');
+    const what = missing
+      ? `${missing} is required`
+      : `${path || fe.validationContext} ${first?.message ?? 'is invalid'}`;
+    return new AppError('validation_failed', what, { field: field || undefined });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The request body is larger than this endpoint accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'Send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('malformed_body', 'The body is empty but JSON was declared');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('malformed_body', fe.message);
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || fe.statusCode === 400) {
+    return new AppError('malformed_body', 'The body is not valid JSON');
+  }
+  if (fe.statusCode === 413) return new AppError('payload_too_large', fe.message);
+  if (fe.statusCode === 415) return new AppError('unsupported_media_type', fe.message);
+  if (fe.statusCode === 404) return new AppError('not_found', fe.message);
+  if (fe.statusCode === 431 || fe.statusCode === 408) return new AppError('malformed_body', fe.message);
+  return new AppError(
+    'internal',
+    'Something went wrong on our side; the request id identifies it in our logs',
+  );
+}
+
+/**
+ * The HTTP shell every role uses: request ids, structured logs without secrets, security headers, OpenAPI 3.1
+ * from the route schemas, problem+json for every error, and a registry of routes with their declared access.
+ */
+export async function createHttpApp(
+  options: HttpAppOptions,
+): Promise<{ app: HttpApp; routes: RegisteredRoute[] }> {
+  const routes: RegisteredRoute[] = [];
+  const app = Fastify({
+    loggerInstance: options.logger,
+    trustProxy: options.trustProxy === false ? false : options.trustProxy,
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    // Slow clients: a request must arrive whole in 30 s, its headers in 10 s.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    http: { headersTimeout: 10_000 } as never,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access as RouteAccess | undefined;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.url.startsWith('/documentation') || methods.every((m) => m === 'HEAD')) return;
+    if (!access) throw new Error(`route ${methods.join(',')} ${route.url} declares no config.access`);
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, access });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code, detail: appError.message }, 'request refused');
+    return sendProblem(reply, request, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      request,
+      new AppError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Footfall API',
+        version: options.version,
+        description: 'Event tracking for eCommerce stores',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'ff_session' },
+          secretKey: { type: 'http', scheme: 'bearer', description: 'A secret key ff_sk_…' },
+          writeKey: { type: 'http', scheme: 'basic', description: 'A write key as the Basic user name' },
+          cronToken: { type: 'http', scheme: 'bearer', description: 'A cron token ff_cron_…' },
+        },
+      },
+    },
+  });
+
+  app.get('/api/openapi.json', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  return { app, routes };
+}

@@ -1,0 +1,39 @@
+import { Redis } from 'ioredis';
+
+export type { Redis };
+
+/**
+ * A Redis client that fails fast while Redis is away (no offline queue), so callers can answer 503 at once
+ * instead of holding requests; it reconnects by itself with capped backoff.
+ */
+export function createRedis(url: string, options: { name?: string } = {}): Redis {
+  return new Redis(url, {
+    connectionName: options.name ?? 'footfall',
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
+    reconnectOnError: () => true,
+  });
+}
+
+/** Waits until the client is ready, or throws after `timeoutMs`. */
+export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}
