@@ -1,67 +1,92 @@
 import { isIP } from 'node:net';
 
-/**
- * Truncates an address before it is stored anywhere: IPv4 to its /24, IPv6 to its /48 (IPv4-mapped IPv6 is
- * treated as IPv4). Returns null for anything that is not an IP address.
- */
-export function truncateIp(address: string | null | undefined): string | null {
-  if (!address) return null;
-  let ip = address.trim();
-  if (ip.toLowerCase().startsWith('::ffff:') && isIP(ip.slice(7)) === 4) ip = ip.slice(7);
-  const version = isIP(ip);
-  if (version === 4) {
-    const parts = ip.split('.');
-    return `${parts[0]}.${parts[1]}.${parts[2]}.0`;
+// Address parsing and truncation shared by every module that sees a client IP (ingest, audit, login throttling).
+
+/** 8 hextets of an address that node:net already accepted as IPv6 (zone id removed). */
+function parseIpv6(text: string): number[] {
+  let head = text;
+  const tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  // An embedded dotted quad (::ffff:1.2.3.4, 64:ff9b::1.2.3.4) fills the last two hextets.
+  if (text.includes('.', lastColon)) {
+    const octets = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
+    const [a = 0, b = 0, c = 0, d = 0] = octets;
+    tail.push((a << 8) | b, (c << 8) | d);
+    head = text.slice(0, lastColon + 1);
+    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
   }
-  if (version === 6) {
-    const groups = expandIpv6(ip);
-    if (!groups) return null;
-    return compressIpv6([...groups.slice(0, 3), 0, 0, 0, 0, 0]);
+  const toHextets = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((h) => Number.parseInt(h, 16));
+  const gap = head.indexOf('::');
+  let hextets: number[];
+  if (gap === -1) {
+    hextets = [...toHextets(head), ...tail];
+  } else {
+    const left = toHextets(head.slice(0, gap));
+    const right = [...toHextets(head.slice(gap + 2)), ...tail];
+    hextets = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
   }
-  return null;
+  return hextets;
 }
 
-/** Eight 16-bit groups of an IPv6 address (handles `::` and a dotted IPv4 tail); null when malformed. */
-export function expandIpv6(ip: string): number[] | null {
-  let text = ip.toLowerCase();
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (tail?.[1]) {
-    const octets = tail[1].split('.').map(Number);
-    text = `${text.slice(0, -tail[1].length)}${(((octets[0] ?? 0) << 8) | (octets[1] ?? 0)).toString(16)}:${(((octets[2] ?? 0) << 8) | (octets[3] ?? 0)).toString(16)}`;
-  }
-  const [head, rest] = text.split('::') as [string, string | undefined];
-  const left = head ? head.split(':') : [];
-  const right = rest !== undefined && rest !== '' ? rest.split(':') : [];
-  const missing = 8 - left.length - right.length;
-  if (rest === undefined ? left.length !== 8 : missing < 1) return null;
-  const groups = [...left, ...Array<string>(rest === undefined ? 0 : missing).fill('0'), ...right].map((g) =>
-    Number.parseInt(g, 16),
-  );
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
-    ? groups
-    : null;
-}
-
-/** RFC 5952 text form: lower case, longest zero run compressed. */
-export function compressIpv6(groups: number[]): string {
+/** RFC 5952 text: lowercase, no leading zeros, the longest run (≥ 2) of zero hextets as `::`, first on ties. */
+function formatIpv6(hextets: readonly number[]): string {
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
+  for (let i = 0; i < hextets.length; ) {
+    if (hextets[i] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength && j - i > 1) {
+    while (j < hextets.length && hextets[j] === 0) j++;
+    if (j - i > bestLength) {
       bestStart = i;
       bestLength = j - i;
     }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
+  const hex = hextets.map((h) => h.toString(16));
+  if (bestLength < 2) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+type ParsedIp = { version: 4; octets: number[] } | { version: 6; hextets: number[] };
+
+function parseIp(text: string): ParsedIp | null {
+  const candidate = text.trim();
+  const version = isIP(candidate);
+  if (version === 4) return { version: 4, octets: candidate.split('.').map(Number) };
+  if (version !== 6) return null;
+  const percent = candidate.indexOf('%');
+  const hextets = parseIpv6(percent === -1 ? candidate : candidate.slice(0, percent));
+  // IPv4-mapped (::ffff:a.b.c.d) is how dual-stack sockets report IPv4 clients: it is an IPv4 address.
+  if (hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff) {
+    const hi = hextets[6] ?? 0;
+    const lo = hextets[7] ?? 0;
+    return { version: 4, octets: [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff] };
+  }
+  return { version: 6, hextets };
+}
+
+function formatIp(ip: ParsedIp): string {
+  return ip.version === 4 ? ip.octets.join('.') : formatIpv6(ip.hextets);
+}
+
+/** Canonical text of a valid IP (IPv4-mapped IPv6 → IPv4, IPv6 compressed, zone dropped); null if invalid. */
+export function normalizeIp(text: string): string | null {
+  const ip = parseIp(text);
+  return ip === null ? null : formatIp(ip);
+}
+
+/** Network part only: IPv4 /24 (`1.2.3.0`), IPv6 /48 (`2001:db8:1::`). Idempotent. null if invalid. */
+export function truncateIp(text: string | null | undefined): string | null {
+  if (!text) return null;
+  const ip = parseIp(text);
+  if (ip === null) return null;
+  if (ip.version === 4) return formatIp({ version: 4, octets: [...ip.octets.slice(0, 3), 0] });
+  return formatIp({ version: 6, hextets: [...ip.hextets.slice(0, 3), 0, 0, 0, 0, 0] });
 }
