@@ -18,7 +18,8 @@ export async function buildHttpApp(
     version: VERSION,
   });
   app.decorateRequest('context', null);
-  app.addHook('preHandler', services.access.enforce);
+  // Access runs before validation: a caller without access learns nothing, not even what a valid body is.
+  app.addHook('preValidation', services.access.enforce);
 
   app.get(
     '/healthz',

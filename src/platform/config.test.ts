@@ -12,7 +12,10 @@ describe('configuration', () => {
 
   it('takes MySQL and SQLite URLs', () => {
     expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/footfall' }).database.kind).toBe('mysql');
-    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', path: '/tmp/x.db' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/tmp/x.db',
+    });
   });
 
   it.each([

@@ -17,10 +17,20 @@ describe('public ids', () => {
     const id = toPublicId('str', newUid());
     expect(parsePublicId('str', id)).not.toBeNull();
     expect(parsePublicId('key', id)).toBeNull();
-    for (const junk of ['1', '42', 'str_1', `${id}x`, id.toUpperCase().replace('STR_', 'str_').slice(0, -1), null, 7]) {
+    for (const junk of [
+      '1',
+      '42',
+      'str_1',
+      `${id}x`,
+      id.toUpperCase().replace('STR_', 'str_').slice(0, -1),
+      null,
+      7,
+    ]) {
       expect(parsePublicId('str', junk)).toBeNull();
     }
-    fc.assert(fc.property(fc.string(), (text) => parsePublicId('str', text) === null || text.startsWith('str_')));
+    fc.assert(
+      fc.property(fc.string(), (text) => parsePublicId('str', text) === null || text.startsWith('str_')),
+    );
   });
 
   it('is time-ordered with at least 74 random bits: two ids in one millisecond differ', () => {

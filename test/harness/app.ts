@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
+import { buildHttpApp } from '../../src/main/http.js';
+import { createServices, type Services } from '../../src/main/modules.js';
+import type { Role } from '../../src/modules/accounts/index.js';
 import { createManualClock, type ManualClock } from '../../src/platform/clock.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { Dialect } from '../../src/platform/db/database.js';
 import type { HttpApp, RegisteredRoute } from '../../src/platform/http/app.js';
 import { createLogger } from '../../src/platform/log.js';
-import { buildHttpApp } from '../../src/main/http.js';
-import { createServices, type Services } from '../../src/main/modules.js';
-import type { Role } from '../../src/modules/accounts/index.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export interface TestApp {
@@ -33,7 +33,10 @@ export async function createTestApp(dialect: Dialect, options: { startMs?: numbe
       },
     }),
   });
-  const config = loadConfig({ DATABASE_URL: db.url, FOOTFALL_SECRET: 'test-secret-that-is-long-enough-0123456789' });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    FOOTFALL_SECRET: 'test-secret-that-is-long-enough-0123456789',
+  });
   const services = await createServices({ config, logger, database: db.database, redis: null, clock });
   const { app, routes } = await buildHttpApp(services, { role: 'all' });
   await app.ready();
@@ -65,7 +68,11 @@ export async function signIn(t: TestApp, email: string, password = PASSWORD): Pr
   if (!(await t.services.accounts.findUserByEmail(email))) {
     await t.services.accounts.createUser({ email, name: email.split('@')[0] ?? 'user', password });
   }
-  const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email, password },
+  });
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
   const setCookie = response.headers['set-cookie'];
   const raw = Array.isArray(setCookie) ? setCookie[0] : setCookie;
@@ -153,4 +160,12 @@ export function findIntegerIds(value: unknown, path = '$'): string[] {
     const isInteger = typeof child === 'number' || (typeof child === 'string' && /^\d+$/.test(child));
     return [...(idLike && isInteger ? [here] : []), ...findIntegerIds(child, here)];
   });
+}
+
+/** Signs every member in again: tests that move the clock past the session idle limit call this. */
+export async function renewSessions(t: TestApp, tenant: Tenant): Promise<void> {
+  for (const role of Object.keys(tenant.members) as Role[]) {
+    tenant.members[role] = await signIn(t, tenant.members[role].email);
+  }
+  tenant.owner = tenant.members.owner;
 }

@@ -13,7 +13,11 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
   });
 
   it('stores argon2id hashes, never the password', async () => {
-    const user = await t.services.accounts.createUser({ email: 'Hash@Example.test', name: 'H', password: PASSWORD });
+    const user = await t.services.accounts.createUser({
+      email: 'Hash@Example.test',
+      name: 'H',
+      password: PASSWORD,
+    });
     expect(user.email).toBe('hash@example.test');
     expect(user.passwordHash).toMatch(/^\$argon2id\$/);
     expect(user.passwordHash).not.toContain(PASSWORD);
@@ -41,7 +45,11 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).not.toMatch(/Secure/); // plain HTTP in tests; Secure is set behind HTTPS
-    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: cookie.split(';')[0] } });
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { cookie: cookie.split(';')[0] },
+    });
     expect(me.statusCode).toBe(200);
     expect(me.json().user.email).toBe('login@example.test');
     expect(me.json().csrfToken).toEqual(expect.any(String));
@@ -116,7 +124,12 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       payload: { name: 'Nope' },
     });
     expect(forged.statusCode).toBe(403);
-    const ok = await t.app.inject({ method: 'POST', url: '/api/v1/orgs', headers: asUser(who), payload: { name: 'Yes' } });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/orgs',
+      headers: asUser(who),
+      payload: { name: 'Yes' },
+    });
     expect(ok.statusCode).toBe(201);
     expect(ok.json().role).toBe('owner');
   });
@@ -131,15 +144,20 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 
     const idle = await signIn(t, 'session@example.test');
     t.clock.advance(SESSION_IDLE_MS + 1000);
-    expect((await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: idle.cookie } })).statusCode).toBe(
-      401,
-    );
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: idle.cookie } })).statusCode,
+    ).toBe(401);
   });
 
   it('keeps at least one owner and stops a role granting above itself', async () => {
     const owner = await signIn(t, 'boss@example.test');
     const org = (
-      await t.app.inject({ method: 'POST', url: '/api/v1/orgs', headers: asUser(owner), payload: { name: 'Roles' } })
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/orgs',
+        headers: asUser(owner),
+        payload: { name: 'Roles' },
+      })
     ).json() as { id: string };
     const added = await t.app.inject({
       method: 'POST',
@@ -179,7 +197,12 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
   it('records logins and failed logins in the audit log without raw IPs', async () => {
     const owner = await signIn(t, 'auditor@example.test');
     const org = (
-      await t.app.inject({ method: 'POST', url: '/api/v1/orgs', headers: asUser(owner), payload: { name: 'Audited' } })
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/orgs',
+        headers: asUser(owner),
+        payload: { name: 'Audited' },
+      })
     ).json() as { id: string };
     await t.app.inject({
       method: 'POST',
@@ -188,10 +211,16 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       payload: { email: 'auditor@example.test', password: 'wrong password!' },
     });
     await signIn(t, 'auditor@example.test');
-    const log = await t.app.inject({ method: 'GET', url: `/api/v1/orgs/${org.id}/audit`, headers: asUser(owner) });
+    const log = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/orgs/${org.id}/audit`,
+      headers: asUser(owner),
+    });
     expect(log.statusCode).toBe(200);
     const actions = (log.json().items as { action: string; ip: string | null }[]).map((i) => i.action);
-    expect(actions).toEqual(expect.arrayContaining(['auth.login', 'auth.login_failed', 'org.created', 'member.added']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['auth.login', 'auth.login_failed', 'org.created', 'member.added']),
+    );
     expect(log.body).not.toContain('203.0.113.77');
     expect(log.body).toContain('203.0.113.0');
   });

@@ -51,7 +51,9 @@ export function toAppError(error: FastifyError | Error): AppError {
     const first = fe.validation[0];
     const path = first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
     const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const field = [fe.validationContext, path, missing].filter(Boolean).join('.');
+    // Body fields are named as the client wrote them (`currency`); query and path fields keep their part.
+    const part = fe.validationContext === 'body' ? undefined : fe.validationContext;
+    const field = [part, path, missing].filter(Boolean).join('.');
     const what = missing
       ? `${missing} is required`
       : `${path || fe.validationContext} ${first?.message ?? 'is invalid'}`;
