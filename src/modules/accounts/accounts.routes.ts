@@ -9,6 +9,7 @@ import {
   iso,
   NullableIsoTime,
   PublicIdString,
+  SafeText,
 } from '../../platform/http/schemas.js';
 import { truncateIp } from '../../platform/net.js';
 import { type AccountsService, CSRF_HEADER, SESSION_COOKIE, SESSION_TTL_MS } from './accounts.service.js';
@@ -176,7 +177,7 @@ export function registerAccountsRoutes(app: HttpApp, deps: { accounts: AccountsS
         tags: ['organizations'],
         summary: 'Create an organization; you become its owner',
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 120 }) },
+          { name: SafeText({ minLength: 1, maxLength: 120 }) },
           { additionalProperties: false },
         ),
         response: { 201: OrganizationView, ...errorResponses(400, 401, 403) },
@@ -224,7 +225,7 @@ export function registerAccountsRoutes(app: HttpApp, deps: { accounts: AccountsS
         summary: 'Rename an organization',
         params: OrgParams,
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 120 }) },
+          { name: SafeText({ minLength: 1, maxLength: 120 }) },
           { additionalProperties: false },
         ),
         response: { 200: OrganizationView, ...errorResponses(400, 401, 403, 404) },
@@ -282,7 +283,7 @@ export function registerAccountsRoutes(app: HttpApp, deps: { accounts: AccountsS
           {
             email: Type.String({ maxLength: 254 }),
             role: RoleSchema,
-            name: Type.Optional(Type.String({ maxLength: 120 })),
+            name: Type.Optional(SafeText({ maxLength: 120 })),
           },
           { additionalProperties: false },
         ),

@@ -3,7 +3,13 @@ import { parseDurationMs } from '../../platform/clock.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import type { HttpApp } from '../../platform/http/app.js';
 import { actorOf, requireStoreId } from '../../platform/http/request-context.js';
-import { errorResponses, IsoTime, NullableIsoTime, PublicIdString } from '../../platform/http/schemas.js';
+import {
+  errorResponses,
+  IsoTime,
+  NullableIsoTime,
+  PublicIdString,
+  SafeText,
+} from '../../platform/http/schemas.js';
 import type { StoresService } from '../stores/index.js';
 import type { KeysService } from './keys.service.js';
 
@@ -81,7 +87,7 @@ export function registerKeysRoutes(app: HttpApp, deps: { keys: KeysService; stor
         body: Type.Object(
           {
             type: Type.Union([Type.Literal('publishable'), Type.Literal('secret')]),
-            name: Type.Optional(Type.String({ maxLength: 120 })),
+            name: Type.Optional(SafeText({ maxLength: 120 })),
             scopes: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { maxItems: 20 })),
             expiresIn: Type.Optional(Duration),
             allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 255 }), { maxItems: 50 })),

@@ -8,13 +8,14 @@ import {
   iso,
   NullableIsoTime,
   PublicIdString,
+  SafeText,
 } from '../../platform/http/schemas.js';
 import type { Store, StoresService } from './stores.service.js';
 
 const IpPolicySchema = Type.Union([Type.Literal('truncate'), Type.Literal('full'), Type.Literal('none')]);
 
 const SettingsFields = {
-  name: Type.String({ minLength: 1, maxLength: 120 }),
+  name: SafeText({ minLength: 1, maxLength: 120 }),
   currency: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 code reports convert to' }),
   timeZone: Type.String({ maxLength: 64, description: 'IANA time zone reports use' }),
   allowedOrigins: Type.Array(Type.String({ maxLength: 255 }), {

@@ -35,3 +35,8 @@ export function PublicIdString(prefix: string, description?: string) {
 }
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Text people see (names): no control characters and no lone surrogates (MySQL's utf8mb4 cannot store them). */
+export function SafeText(options: { minLength?: number; maxLength: number; description?: string }) {
+  return Type.String({ ...options, pattern: '^[^\\p{Cc}\\p{Cs}]*$' });
+}
