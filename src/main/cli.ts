@@ -20,6 +20,12 @@ Usage:
   footfall keys list --store STORE_ID [--json]
   footfall keys rotate KEY_ID [--grace 24h|0] [--json]
   footfall keys revoke KEY_ID [--json]
+  footfall cron list [--json]
+  footfall cron run JOB [--dry-run] [--json]
+  footfall cron token create [--name N] [--expires-in 365d] [--json]
+  footfall cron token rotate TOKEN_ID [--grace 24h] [--json]
+  footfall cron token revoke TOKEN_ID [--json]
+  footfall cron schedule --format crontab|eventbridge|k8s [--base-url URL]
 
 Configuration comes from the environment (DATABASE_URL, REDIS_URL, PORT, HOST, FOOTFALL_SECRET, …); see README.`;
 
@@ -63,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
       scopes: { type: 'string' },
       'expires-in': { type: 'string' },
       grace: { type: 'string' },
+      format: { type: 'string' },
+      'base-url': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -243,9 +251,104 @@ export async function main(argv: string[]): Promise<number> {
       }
       throw new UsageError('keys needs a subcommand: create, list, rotate, revoke');
     }
+    case 'cron':
+      return cronCommand(positionals, values, json);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: Error }): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+function durationOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = text === '0' ? 0 : parseDurationMs(text);
+  if (ms === null) throw new UsageError(`--${name} takes a duration like 24h, 30d or 0`);
+  return ms;
+}
+
+async function cronCommand(
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  json: boolean,
+): Promise<number> {
+  const [sub, arg, third] = positionals;
+  if (sub === 'list') {
+    const jobs = await withRuntime((runtime) => runtime.cron.listJobs());
+    print(
+      json,
+      jobs,
+      jobs
+        .map(
+          (j) =>
+            `${j.name.padEnd(16)} ${j.schedule.padEnd(14)} last: ${j.lastRun?.status ?? 'never'}  ${j.description}`,
+        )
+        .join('\n'),
+    );
+    return 0;
+  }
+  if (sub === 'run') {
+    if (!arg) throw new UsageError('cron run needs a job name (see `footfall cron list`)');
+    const outcome = await withRuntime((runtime) =>
+      runtime.cron.runJobNow(arg, { dryRun: values['dry-run'] === true }),
+    );
+    print(json, outcome, JSON.stringify(outcome, null, 2));
+    return outcome.status === 'failed' ? 1 : 0;
+  }
+  if (sub === 'schedule') {
+    const format = values.format;
+    if (format !== 'crontab' && format !== 'eventbridge' && format !== 'k8s') {
+      throw new UsageError('cron schedule needs --format crontab, eventbridge or k8s');
+    }
+    const text = await withRuntime(async (runtime) =>
+      runtime.cron.renderSchedule(format, {
+        baseUrl:
+          (values['base-url'] as string | undefined) ??
+          runtime.config.publicUrl ??
+          'https://footfall.example.com',
+      }),
+    );
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return 0;
+  }
+  if (sub === 'token') {
+    if (arg === 'create') {
+      const created = await withRuntime(async (runtime) =>
+        unwrap(
+          await runtime.cron.createToken({
+            name: (values.name as string | undefined) ?? 'scheduler',
+            expiresInMs: durationOption('expires-in', values['expires-in'] as string | undefined),
+          }),
+        ),
+      );
+      print(
+        json,
+        { id: created.id, token: created.token },
+        `Created cron token ${created.id}\n${created.token}\n(shown once)`,
+      );
+      return 0;
+    }
+    if (arg === 'rotate' || arg === 'revoke') {
+      if (!third) throw new UsageError(`cron token ${arg} needs a token id (crt_…)`);
+      const out = await withRuntime(async (runtime) =>
+        arg === 'rotate'
+          ? unwrap(
+              await runtime.cron.rotateToken(
+                third,
+                durationOption('grace', values.grace as string | undefined),
+              ),
+            )
+          : unwrap(await runtime.cron.revokeToken(third)),
+      );
+      print(json, out, JSON.stringify(out, null, 2));
+      return 0;
+    }
+    throw new UsageError('cron token needs create, rotate or revoke');
+  }
+  throw new UsageError('cron needs a subcommand: list, run, token, schedule');
 }
 
 export async function runCli(argv: string[]): Promise<void> {

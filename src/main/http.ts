@@ -1,10 +1,14 @@
 import { registerAccountsRoutes } from '../modules/accounts/index.js';
 import { registerAuditRoutes } from '../modules/audit/index.js';
+import { registerCronRoutes } from '../modules/cron/index.js';
 import { registerKeysRoutes } from '../modules/keys/index.js';
 import { registerStoresRoutes } from '../modules/stores/index.js';
+import { createTrackerAssets } from '../modules/tracker/index.js';
 import type { Role } from '../platform/config.js';
 import { createHttpApp, type HttpApp, type RegisteredRoute } from '../platform/http/app.js';
 import type { Services } from './modules.js';
+import { createDemoWriteKeyProvider } from './setup.js';
+import { registerStaticRoutes } from './static-routes.js';
 import { VERSION } from './version.js';
 
 /** The HTTP surface of one role: `api` (management, dashboard, cron), `ingest` (tracking API), both for `all`. */
@@ -57,6 +61,15 @@ export async function buildHttpApp(
   );
 
   const servesApi = options.role === 'all' || options.role === 'api';
+  const servesIngest = options.role === 'all' || options.role === 'ingest';
+  if (servesApi || servesIngest) {
+    registerStaticRoutes(app, {
+      tracker: await createTrackerAssets(),
+      demoWriteKey: createDemoWriteKeyProvider(services),
+      logger: services.logger,
+      serveDemo: servesApi,
+    });
+  }
   if (servesApi) {
     registerAccountsRoutes(app, { accounts: services.accounts });
     registerStoresRoutes(app, {
@@ -66,6 +79,7 @@ export async function buildHttpApp(
     });
     registerKeysRoutes(app, { keys: services.keys, stores: services.stores });
     registerAuditRoutes(app, { audit: services.audit });
+    registerCronRoutes(app, services.cron);
   }
   return { app, routes };
 }

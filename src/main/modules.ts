@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { createAccessService } from '../modules/access/index.js';
 import { accountsMigrations, createAccountsService } from '../modules/accounts/index.js';
 import { auditMigrations, createAuditService } from '../modules/audit/index.js';
+import { createCronModule, cronMigrations } from '../modules/cron/index.js';
 import { createKeysService, keysMigrations } from '../modules/keys/index.js';
 import { createSecretsService, secretsMigrations } from '../modules/secrets/index.js';
 import { createStoresService, storesMigrations } from '../modules/stores/index.js';
@@ -19,6 +21,7 @@ export const allMigrations: readonly ModuleMigration[] = [
   ...accountsMigrations,
   ...storesMigrations,
   ...keysMigrations,
+  ...cronMigrations,
 ];
 
 export interface Infrastructure {
@@ -41,7 +44,14 @@ export async function createServices(infra: Infrastructure) {
   const keys = createKeysService({ database, clock, ids, audit });
   stores.onStoreDeleted((storeId, nowMs, tx) => keys.revokeAllOfStore(storeId, nowMs, tx));
   const access = createAccessService({ accounts, stores, keys });
-  return { ...infra, ids, audit, secrets, accounts, stores, keys, access };
+  const cron = createCronModule({
+    database,
+    clock,
+    ids,
+    logger: infra.logger,
+    instanceId: `${hostname()}:${process.pid}`,
+  });
+  return { ...infra, ids, audit, secrets, accounts, stores, keys, access, cron };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

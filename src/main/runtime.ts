@@ -36,6 +36,7 @@ export async function openRuntime(options: {
   return {
     ...services,
     async shutdown() {
+      await services.cron.close({ timeoutMs: 10_000 });
       if (redis) redis.disconnect();
       await database.close();
     },

@@ -75,3 +75,33 @@ export async function runSetup(
     secretKey: secretKey.secret,
   };
 }
+
+/**
+ * The write key the demo shop pages carry. Keys are stored as hashes, so each process start rotates the demo
+ * shop's key (the previous one stays valid for a day, for pages already open) and keeps the new one in memory.
+ */
+export function createDemoWriteKeyProvider(services: Services): () => Promise<string | null> {
+  let pending: Promise<string | null> | null = null;
+  const issue = async (): Promise<string | null> => {
+    const organization = await services.accounts.firstOrganization();
+    if (!organization) return null;
+    const stores = await services.stores.listByOrganization(organization.id);
+    const store = stores.find((s) => s.name === 'Demo Store') ?? stores[0];
+    if (!store) return null;
+    const current = (await services.keys.list(store)).find(
+      (k) => k.name === DEMO_SHOP_KEY_NAME && k.revokedAt === null && k.rotatedAt === null,
+    );
+    if (current) return (await services.keys.rotate(store, current, 86_400_000, SYSTEM)).secret;
+    return (await services.keys.create(store, { type: 'publishable', name: DEMO_SHOP_KEY_NAME }, SYSTEM))
+      .secret;
+  };
+  return () => {
+    pending ??= issue().catch((error: unknown) => {
+      pending = null;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+const DEMO_SHOP_KEY_NAME = 'demo shop';

@@ -11,7 +11,7 @@ type Case = {
   status: number;
 };
 
-const deep = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+const deep = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 const manyKeys = `{${Array.from({ length: 10_000 }, (_, i) => `"k${i}":${i}`).join(',')}}`;
 
 const CASES: Case[] = [

@@ -44,7 +44,7 @@ describe('key codec', () => {
       ),
     );
     expect(parseKey(undefined)).toBeNull();
-    expect(parseKey('ff_sk_' + 'A'.repeat(200))).toBeNull();
+    expect(parseKey(`ff_sk_${'A'.repeat(200)}`)).toBeNull();
   });
 });
 
