@@ -1,4 +1,6 @@
-// Builds the server bundle (dist/cli.js). esbuild bundles our TypeScript; node_modules stay external.
+// Builds everything `npm start` serves: the server bundle (dist/cli.js), the tracker (dist/tracker) and the
+// dashboard (dist/dashboard). esbuild bundles our TypeScript; node_modules stay external.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 
 const started = Date.now();
@@ -13,4 +15,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-process.stderr.write(`built dist/cli.js in ${Date.now() - started} ms\n`);
+for (const script of ['tracker/build.ts', 'dashboard/build.ts']) {
+  execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+process.stderr.write(`built dist/ (server, tracker, dashboard) in ${Date.now() - started} ms\n`);

@@ -1,11 +1,17 @@
+import { join } from 'node:path';
 import { registerAccountsRoutes } from '../modules/accounts/index.js';
 import { registerAuditRoutes } from '../modules/audit/index.js';
 import { registerCronRoutes } from '../modules/cron/index.js';
+import { readDashboardBuild, registerDashboardRoutes } from '../modules/dashboard/index.js';
+import { registerIngestRoutes } from '../modules/ingest/index.js';
 import { registerKeysRoutes } from '../modules/keys/index.js';
+import { registerPipelineRoutes } from '../modules/pipeline/index.js';
+import { registerPrivacyRoutes } from '../modules/privacy/index.js';
 import { registerStoresRoutes } from '../modules/stores/index.js';
 import { createTrackerAssets } from '../modules/tracker/index.js';
 import type { Role } from '../platform/config.js';
 import { createHttpApp, type HttpApp, type RegisteredRoute } from '../platform/http/app.js';
+import { repoRoot } from '../platform/paths.js';
 import type { Services } from './modules.js';
 import { createDemoWriteKeyProvider } from './setup.js';
 import { registerStaticRoutes } from './static-routes.js';
@@ -80,6 +86,17 @@ export async function buildHttpApp(
     registerKeysRoutes(app, { keys: services.keys, stores: services.stores });
     registerAuditRoutes(app, { audit: services.audit });
     registerCronRoutes(app, services.cron);
+    registerPipelineRoutes(app, {
+      events: services.pipeline.events,
+      orders: services.pipeline.orders,
+      deadLetters: services.pipeline.deadLetters,
+    });
+    registerPrivacyRoutes(app, { privacy: services.privacy, stores: services.stores });
+    // The dashboard is served from its build (npm run build, which `npm start` runs first).
+    const dashboard = await readDashboardBuild(join(repoRoot(), 'dist', 'dashboard'));
+    if (dashboard) registerDashboardRoutes(app, { assets: dashboard.files });
+    else services.logger.warn('the dashboard is not built: run `npm run build` to serve it at /');
   }
+  if (servesIngest) registerIngestRoutes(app, { ingest: services.ingest });
   return { app, routes };
 }

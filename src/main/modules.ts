@@ -3,7 +3,20 @@ import { createAccessService } from '../modules/access/index.js';
 import { accountsMigrations, createAccountsService } from '../modules/accounts/index.js';
 import { auditMigrations, createAuditService } from '../modules/audit/index.js';
 import { createCronModule, cronMigrations } from '../modules/cron/index.js';
+import {
+  createIngestService,
+  createMemorySessionStore,
+  createRedisSessionStore,
+} from '../modules/ingest/index.js';
 import { createKeysService, keysMigrations } from '../modules/keys/index.js';
+import { registerMaintenanceJobs } from '../modules/maintenance/index.js';
+import {
+  createPipelineMaintenanceService,
+  createPipelineModule,
+  type PipelineOptions,
+  pipelineMigrations,
+} from '../modules/pipeline/index.js';
+import { createPrivacyModule, privacyMigrations } from '../modules/privacy/index.js';
 import { createSecretsService, secretsMigrations } from '../modules/secrets/index.js';
 import { createStoresService, storesMigrations } from '../modules/stores/index.js';
 import type { Clock } from '../platform/clock.js';
@@ -22,6 +35,8 @@ export const allMigrations: readonly ModuleMigration[] = [
   ...storesMigrations,
   ...keysMigrations,
   ...cronMigrations,
+  ...pipelineMigrations,
+  ...privacyMigrations,
 ];
 
 export interface Infrastructure {
@@ -30,6 +45,8 @@ export interface Infrastructure {
   database: Database;
   redis: Redis | null;
   clock: Clock;
+  /** Redis key prefix and worker tuning; tests give each app its own prefix. */
+  pipelineOptions?: PipelineOptions;
 }
 
 /** Wires the modules once per process. The only place that knows who depends on whom. */
@@ -51,7 +68,47 @@ export async function createServices(infra: Infrastructure) {
     logger: infra.logger,
     instanceId: `${hostname()}:${process.pid}`,
   });
-  return { ...infra, ids, audit, secrets, accounts, stores, keys, access, cron };
+  const pipeline = createPipelineModule({
+    database,
+    redis: infra.redis,
+    clock,
+    ids,
+    logger: infra.logger,
+    config: infra.config,
+    audit,
+    options: infra.pipelineOptions,
+  });
+  const pipelineData = createPipelineMaintenanceService({ database });
+  const privacy = createPrivacyModule({
+    database,
+    clock,
+    ids,
+    logger: infra.logger,
+    audit,
+    stores,
+    pipelineData,
+    signer: secrets.signer,
+    rootSecret: infra.config.secret,
+    publicUrl: infra.config.publicUrl,
+  });
+  await privacy.load();
+  pipeline.addSuppressionCheck(privacy.isSuppressed);
+  registerMaintenanceJobs(cron, {
+    database,
+    clock,
+    audit,
+    accounts,
+    stores,
+    keys,
+    secrets,
+    pipelineData,
+    privacy,
+  });
+  const sessions = infra.redis
+    ? createRedisSessionStore({ redis: infra.redis, prefix: infra.pipelineOptions?.redisKeyPrefix ?? 'ff' })
+    : createMemorySessionStore();
+  const ingest = createIngestService({ keys, stores, pipeline, sessions, clock });
+  return { ...infra, ids, audit, secrets, accounts, stores, keys, access, cron, pipeline, ingest, privacy };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

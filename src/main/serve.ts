@@ -56,6 +56,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     setup = await runSetup(runtime);
   }
   const { app } = await buildHttpApp(runtime, { role: options.role });
+  // The in-process buffer has no other consumer: whoever ingests into it also drains it.
+  const runsWorker =
+    options.role === 'all' ||
+    options.role === 'worker' ||
+    (options.role === 'ingest' && runtime.redis === null);
   const port = options.port ?? config.port;
   const host = options.host ?? config.host;
   await app.listen({ port, host });
@@ -67,6 +72,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     config.database.kind === 'sqlite'
       ? `SQLite ${config.database.path}`
       : `MySQL ${new URL(config.database.url).host}`;
+  if (runsWorker) runtime.pipeline.worker.start();
   (options.print ?? ((line: string) => process.stdout.write(`${line}\n`)))(banner(url, setup, databaseLabel));
   logger.info({ role: options.role, url }, 'footfall started');
 
@@ -75,6 +81,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     closing ??= (async () => {
       logger.info('shutting down: finishing in-flight requests');
       await app.close();
+      // After the last request: the embedded buffer is drained into the database before it closes.
+      if (runsWorker) await runtime.pipeline.worker.stop();
       await runtime.shutdown();
       logger.info('shut down cleanly');
     })();

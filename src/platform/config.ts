@@ -22,7 +22,7 @@ export interface Config {
   readonly trustProxy: false | string[];
   readonly publicUrl: string | null;
   readonly isProduction: boolean;
-  /** Bytes of the in-Redis event stream before ingest answers 503. */
+  /** Events that may wait in the Redis stream before ingest answers 503 (back-pressure, never a silent drop). */
   readonly streamMaxLength: number;
 }
 

@@ -14,7 +14,9 @@ export function createRedis(url: string, options: { name?: string } = {}): Redis
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
-    reconnectOnError: () => true,
+    // Only a failover (the replica we talk to became read-only) warrants a reconnect; other error replies are
+    // answers to one command and must not drop the shared connection.
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
   });
 }
 

@@ -1,13 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { buildHttpApp } from '../../src/main/http.js';
 import { createServices, type Services } from '../../src/main/modules.js';
 import type { Role } from '../../src/modules/accounts/index.js';
+import type { PipelineOptions } from '../../src/modules/pipeline/index.js';
 import { createManualClock, type ManualClock } from '../../src/platform/clock.js';
 import { loadConfig } from '../../src/platform/config.js';
 import type { Dialect } from '../../src/platform/db/database.js';
 import type { HttpApp, RegisteredRoute } from '../../src/platform/http/app.js';
 import { createLogger } from '../../src/platform/log.js';
-import { createTestDatabase, type TestDatabase } from './databases.js';
+import { createRedis, type Redis, waitForRedis } from '../../src/platform/redis.js';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './databases.js';
 
 export interface TestApp {
   app: HttpApp;
@@ -16,12 +19,33 @@ export interface TestApp {
   clock: ManualClock;
   db: TestDatabase;
   logs: string[];
+  /** The Redis client and key prefix of a Redis-backed app; null with the in-process buffer. */
+  redis: Redis | null;
+  redisKeyPrefix: string | null;
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  startMs?: number;
+  /** Buffer events in Redis (under a key prefix of this app's own) instead of in process. */
+  redis?: boolean;
+  pipelineOptions?: PipelineOptions;
+  /** Run the pipeline worker in process (default true), as the `all` role does. */
+  worker?: boolean;
+}
+
 /** A full Footfall (all roles) on a fresh database of the dialect, with a manual clock, driven by app.inject. */
-export async function createTestApp(dialect: Dialect, options: { startMs?: number } = {}): Promise<TestApp> {
+export async function createTestApp(dialect: Dialect, options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase(dialect);
+  let redis: Redis | null = null;
+  let redisKeyPrefix: string | null = null;
+  if (options.redis) {
+    redis = createRedis(TEST_REDIS_URL, { name: 'footfall-test' });
+    redis.on('error', () => undefined);
+    await waitForRedis(redis, 5000);
+    // Parallel suites share one Redis: each app streams under its own prefix.
+    redisKeyPrefix = `ff:test:${randomBytes(6).toString('hex')}`;
+  }
   const clock = createManualClock(options.startMs ?? Date.parse('2026-11-25T12:00:00Z'));
   const logs: string[] = [];
   const logger = createLogger({
@@ -37,9 +61,18 @@ export async function createTestApp(dialect: Dialect, options: { startMs?: numbe
     DATABASE_URL: db.url,
     FOOTFALL_SECRET: 'test-secret-that-is-long-enough-0123456789',
   });
-  const services = await createServices({ config, logger, database: db.database, redis: null, clock });
+  const services = await createServices({
+    config,
+    logger,
+    database: db.database,
+    redis,
+    clock,
+    pipelineOptions: { ...options.pipelineOptions, ...(redisKeyPrefix ? { redisKeyPrefix } : {}) },
+  });
   const { app, routes } = await buildHttpApp(services, { role: 'all' });
   await app.ready();
+  const runsWorker = options.worker !== false;
+  if (runsWorker) services.pipeline.worker.start();
   return {
     app,
     routes,
@@ -47,11 +80,51 @@ export async function createTestApp(dialect: Dialect, options: { startMs?: numbe
     clock,
     db,
     logs,
+    redis,
+    redisKeyPrefix,
     async close() {
       await app.close();
+      if (runsWorker) await services.pipeline.worker.stop();
+      if (redis && redisKeyPrefix) {
+        await deleteRedisKeys(redis, redisKeyPrefix);
+        redis.disconnect();
+      }
       await db.drop();
     },
   };
+}
+
+/** Removes every key under a prefix (a test app's stream, seen-sets, sessions, heartbeats). */
+export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/**
+ * Polls `probe` until `accept` holds or `timeoutMs` passes (then fails with the last value): storage is
+ * asynchronous, so tests wait for it this way, never with a fixed sleep.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  let value = await probe();
+  while (!accept(value)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${options.what ?? 'a condition'}; last value: ${JSON.stringify(value)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await probe();
+  }
+  return value;
 }
 
 export interface SignedIn {

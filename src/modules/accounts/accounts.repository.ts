@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
+import { deleteChunk } from '../../platform/db/chunked-delete.js';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import { insertedId } from '../../platform/db/database.js';
 import { isAlive, type ReadOptions, selectEntities, softDeleteWhere } from '../../platform/db/soft-delete.js';
@@ -249,6 +250,14 @@ export function createAccountsRepository(database: Database) {
     async deleteMembership(membershipId: number, nowMs: number, tx?: TransactionHandle): Promise<number> {
       return softDeleteWhere(db(tx), 'memberships', sql`id = ${membershipId}`, nowMs);
     },
+    /** Maintenance: memberships soft-deleted before `beforeMs`, at most `limit` per call, hard-deleted. */
+    async deleteMembershipsDeletedBefore(
+      beforeMs: number,
+      limit: number,
+      tx?: TransactionHandle,
+    ): Promise<number> {
+      return deleteChunk(db(tx), 'memberships', sql`deleted_at < ${beforeMs}`, limit);
+    },
 
     async insertSession(row: {
       uid: Uid;
@@ -300,23 +309,13 @@ export function createAccountsRepository(database: Database) {
       return Number(result.numUpdatedRows);
     },
     /** Maintenance: sessions past expiry (or revoked long ago), at most `limit` per call. */
-    async deleteExpiredSessions(beforeMs: number, limit: number): Promise<number> {
-      const ids = await db()
-        .selectFrom('sessions')
-        .select('id')
-        .where((eb) => eb.or([eb('expires_at', '<', beforeMs), eb('revoked_at', '<', beforeMs)]))
-        .limit(limit)
-        .execute();
-      if (ids.length === 0) return 0;
-      const result = await db()
-        .deleteFrom('sessions')
-        .where(
-          'id',
-          'in',
-          ids.map((r) => r.id),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
+    async deleteExpiredSessions(beforeMs: number, limit: number, tx?: TransactionHandle): Promise<number> {
+      return deleteChunk(
+        db(tx),
+        'sessions',
+        sql`(expires_at < ${beforeMs} or revoked_at < ${beforeMs})`,
+        limit,
+      );
     },
 
     async insertLoginFailure(emailHash: Buffer, ipHash: Buffer, nowMs: number): Promise<void> {
@@ -341,23 +340,12 @@ export function createAccountsRepository(database: Database) {
     async clearLoginFailures(emailHash: Buffer): Promise<void> {
       await db().deleteFrom('login_failures').where('email_hash', '=', emailHash).execute();
     },
-    async deleteLoginFailuresBefore(beforeMs: number, limit: number): Promise<number> {
-      const ids = await db()
-        .selectFrom('login_failures')
-        .select('id')
-        .where('at_ms', '<', beforeMs)
-        .limit(limit)
-        .execute();
-      if (ids.length === 0) return 0;
-      const result = await db()
-        .deleteFrom('login_failures')
-        .where(
-          'id',
-          'in',
-          ids.map((r) => r.id),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
+    async deleteLoginFailuresBefore(
+      beforeMs: number,
+      limit: number,
+      tx?: TransactionHandle,
+    ): Promise<number> {
+      return deleteChunk(db(tx), 'login_failures', sql`at_ms < ${beforeMs}`, limit);
     },
   };
 }

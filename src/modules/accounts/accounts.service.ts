@@ -394,12 +394,22 @@ export function createAccountsService(deps: {
       await repo.revokeSessionsOfUser(user.id, now());
     },
 
-    /** Maintenance: remove expired sessions and old login failures, `limit` rows per statement. */
-    async purgeExpired(limit: number): Promise<{ sessions: number; loginFailures: number }> {
-      const sessions = await repo.deleteExpiredSessions(now(), limit);
-      const loginFailures = await repo.deleteLoginFailuresBefore(now() - LOGIN_WINDOW_MS, limit);
+    /**
+     * Maintenance: remove expired sessions and old login failures, `limit` rows per statement; pass `tx` to
+     * commit inside a cron fence.
+     */
+    async purgeExpired(
+      limit: number,
+      tx?: TransactionHandle,
+    ): Promise<{ sessions: number; loginFailures: number }> {
+      const sessions = await repo.deleteExpiredSessions(now(), limit, tx);
+      const loginFailures = await repo.deleteLoginFailuresBefore(now() - LOGIN_WINDOW_MS, limit, tx);
       return { sessions, loginFailures };
     },
+
+    /** Maintenance: hard-delete at most `limit` memberships removed (soft-deleted) before `beforeMs`. */
+    purgeDeletedMemberships: (beforeMs: number, limit: number, tx?: TransactionHandle): Promise<number> =>
+      repo.deleteMembershipsDeletedBefore(beforeMs, limit, tx),
   };
   return service;
 }

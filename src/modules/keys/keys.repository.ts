@@ -1,4 +1,6 @@
 import type { Selectable } from 'kysely';
+import { sql } from 'kysely';
+import { deleteChunk } from '../../platform/db/chunked-delete.js';
 import { type Database, insertedId, type TransactionHandle } from '../../platform/db/database.js';
 import { selectEntities } from '../../platform/db/soft-delete.js';
 import { type PublicId, toPublicId, type Uid } from '../../platform/ids.js';
@@ -209,22 +211,7 @@ export function createKeysRepository(database: Database) {
       return rows.map(toApiKey);
     },
     async hardDeleteOfStore(storeId: number, limit: number, tx?: TransactionHandle): Promise<number> {
-      const ids = await db(tx)
-        .selectFrom('api_keys')
-        .select('id')
-        .where('store_id', '=', storeId)
-        .limit(limit)
-        .execute();
-      if (ids.length === 0) return 0;
-      const result = await db(tx)
-        .deleteFrom('api_keys')
-        .where(
-          'id',
-          'in',
-          ids.map((r) => r.id),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
+      return deleteChunk(db(tx), 'api_keys', sql`store_id = ${storeId}`, limit);
     },
   };
 }

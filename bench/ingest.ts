@@ -1,0 +1,354 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { createPool } from 'mysql2/promise';
+import { allMigrations, createServices } from '../src/main/modules.js';
+import { systemClock } from '../src/platform/clock.js';
+import { loadConfig } from '../src/platform/config.js';
+import { createDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrator.js';
+import { createLogger } from '../src/platform/log.js';
+import { createRedis, waitForRedis } from '../src/platform/redis.js';
+
+// `npm run bench:ingest`: Footfall's ingest and worker as separate processes on the local MariaDB and Redis,
+// driven by autocannon, against a bare node:http server that only reads and JSON.parses the same bodies.
+// Writes bench/results/ingest.json. Durations and connection counts can be tuned with BENCH_* variables.
+
+const REPO = resolve(import.meta.dirname, '..');
+const MYSQL_URL = process.env.FOOTFALL_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+// A Redis database of the bench's own on the shared server: FLUSHDB at start cannot touch anyone else's keys.
+const REDIS_URL = process.env.FOOTFALL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SINGLE_CONNECTIONS = Number(process.env.BENCH_SINGLE_CONNECTIONS ?? 32);
+const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 8);
+const BATCH_SIZE = 100;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const SECRET = 'bench-secret-that-is-long-enough-0123456789';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function startChild(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${args.join(' ')} did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        done({ child, match });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/error/i.test(chunk.toString())) process.stderr.write(chunk);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${args.join(' ')} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+/** A track event; `id` makes its messageId unique. */
+function trackEvent(id: string, nowIso: string): string {
+  return JSON.stringify({
+    type: 'track',
+    event: 'Product Viewed',
+    messageId: id,
+    anonymousId: 'bench-visitor-0001',
+    timestamp: nowIso,
+    properties: {
+      product_id: 'sku-1234',
+      name: 'Wool socks',
+      price: 12.5,
+      currency: 'EUR',
+      category: 'socks',
+    },
+    context: {
+      page: {
+        url: 'https://shop.example/products/sku-1234?utm_source=newsletter&utm_medium=email',
+        path: '/products/sku-1234',
+        title: 'Wool socks',
+        referrer: 'https://www.google.com/',
+      },
+      userAgent:
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      locale: 'en-US',
+      library: { name: 'footfall.js', version: '0.1.0' },
+      sessionId: 'bench-session-0001',
+    },
+  });
+}
+
+/** Request bodies with unique messageIds, cheap to make: a template with a placeholder per event. */
+function bodyFactory(kind: 'single' | 'batch'): () => string {
+  const nowIso = new Date().toISOString();
+  const run = randomBytes(4).toString('hex');
+  let counter = 0;
+  if (kind === 'single') {
+    const [head, tail] = trackEvent('@ID@', nowIso).split('@ID@') as [string, string];
+    return () => `${head}${run}-${counter++}${tail}`;
+  }
+  const events = Array.from({ length: BATCH_SIZE }, (_, i) => trackEvent(`@ID@-${i}`, nowIso));
+  const [head, ...rest] = `{"batch":[${events.join(',')}]}`.split('@ID@');
+  return () => {
+    const id = `${run}-${counter++}`;
+    return head + rest.map((part) => id + part).join('');
+  };
+}
+
+async function drive(
+  url: string,
+  path: string,
+  kind: 'single' | 'batch',
+  options: { connections: number; seconds: number; headers?: Record<string, string>; overallRate?: number },
+): Promise<AutocannonResult> {
+  const makeBody = bodyFactory(kind);
+  return autocannon({
+    url,
+    connections: options.connections,
+    duration: options.seconds,
+    timeout: 30,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        setupRequest: (request) => ({ ...request, body: makeBody() }),
+      },
+    ],
+  });
+}
+
+function summary(result: AutocannonResult) {
+  const ok = result['2xx'];
+  return {
+    reqPerSec: Math.round(ok / result.duration),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  // A fresh database for the run.
+  const name = `ff_bench_${randomBytes(4).toString('hex')}`;
+  const admin = createPool({ uri: MYSQL_URL, connectionLimit: 1 });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const url = new URL(MYSQL_URL);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  const database = createDatabase({ kind: 'mysql', url: databaseUrl }, { poolSize: 2 });
+  const children: ChildProcess[] = [];
+  try {
+    await migrateToLatest(database, allMigrations);
+    const logger = createLogger({
+      level: 'silent',
+      destination: new Writable({ write: (_c, _e, done) => done() }),
+    });
+    const config = loadConfig({ DATABASE_URL: databaseUrl, FOOTFALL_SECRET: SECRET });
+    const services = await createServices({ config, logger, database, redis: null, clock: systemClock });
+    const system = { type: 'system' as const, id: null, label: 'bench' };
+    const organization = await services.accounts.createOrganization('Bench org', system);
+    const store = await services.stores.create(organization.id, { name: 'Bench store' }, system);
+    const writeKey = (await services.keys.create(store, { type: 'publishable' }, system)).secret;
+    const auth = { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` };
+
+    const redis = createRedis(REDIS_URL);
+    await waitForRedis(redis);
+    await redis.flushdb();
+
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      FOOTFALL_SECRET: SECRET,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      // Accept phases run without a worker: the stream must hold their whole output.
+      STREAM_MAX_LENGTH: '50000000',
+    };
+    // The production bundle (what the `footfall` command runs), not tsx: tsx's keep-names helpers cost CPU.
+    execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { cwd: REPO, stdio: 'ignore' });
+    const serve = (role: string) =>
+      startChild([join('dist', 'cli.js'), 'serve', '--role', role, '--port', '0'], env, /running at (\S+)/);
+
+    const bare = await startChild(
+      ['--import', 'tsx', join('bench', 'ingest-bare-server.ts')],
+      {},
+      /listening on (\d+)/,
+    );
+    children.push(bare.child);
+    const bareUrl = `http://127.0.0.1:${bare.match[1]}`;
+    const ingest = await serve('ingest');
+    children.push(ingest.child);
+    const ingestUrl = ingest.match[1] as string;
+    log(`bare ${bareUrl}, footfall ingest ${ingestUrl}, ${cpus().length} cores, ${SECONDS} s per phase`);
+
+    // Warm both (JIT, key and store caches, UA cache) before measuring.
+    await drive(bareUrl, '/', 'single', { connections: 8, seconds: 2 });
+    await drive(ingestUrl, '/v1/track', 'single', { connections: 8, seconds: 2, headers: auth });
+    await drive(ingestUrl, '/v1/batch', 'batch', { connections: 4, seconds: 2, headers: auth });
+
+    const bareSingle = summary(
+      await drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: SECONDS }),
+    );
+    log(
+      `bare single:      ${bareSingle.reqPerSec} req/s, p50 ${bareSingle.p50Ms} ms, p99 ${bareSingle.p99Ms} ms`,
+    );
+    const single = summary(
+      await drive(ingestUrl, '/v1/track', 'single', {
+        connections: SINGLE_CONNECTIONS,
+        seconds: SECONDS,
+        headers: auth,
+      }),
+    );
+    log(
+      `footfall single:  ${single.reqPerSec} req/s, p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms (non-2xx ${single.non2xx})`,
+    );
+    await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
+
+    const bareBatch = summary(
+      await drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: SECONDS }),
+    );
+    log(`bare batch:       ${bareBatch.reqPerSec * BATCH_SIZE} events/s`);
+    const batch = summary(
+      await drive(ingestUrl, '/v1/batch', 'batch', {
+        connections: BATCH_CONNECTIONS,
+        seconds: SECONDS,
+        headers: auth,
+      }),
+    );
+    log(
+      `footfall batch:   ${batch.reqPerSec * BATCH_SIZE} events/s, p99 ${batch.p99Ms} ms (non-2xx ${batch.non2xx})`,
+    );
+    await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
+
+    const halfRate = Math.max(1, Math.floor(single.reqPerSec / 2));
+    const half = summary(
+      await drive(ingestUrl, '/v1/track', 'single', {
+        connections: SINGLE_CONNECTIONS,
+        seconds: SECONDS,
+        headers: auth,
+        overallRate: halfRate,
+      }),
+    );
+    log(`footfall at ${halfRate} req/s: p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`);
+    await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
+
+    // End to end: batches in, workers running, until the last accepted event is counted in MariaDB.
+    for (let i = 0; i < WORKERS; i++) {
+      const worker = await serve('worker');
+      children.push(worker.child);
+    }
+    const before = await services.pipeline.events.count(store.id);
+    const startedMs = Date.now();
+    const e2eDrive = await drive(ingestUrl, '/v1/batch', 'batch', {
+      connections: BATCH_CONNECTIONS,
+      seconds: SECONDS,
+      headers: auth,
+    });
+    const acceptedEvents = e2eDrive['2xx'] * BATCH_SIZE;
+    let stored = 0;
+    for (;;) {
+      stored = (await services.pipeline.events.count(store.id)) - before;
+      if (stored >= acceptedEvents) break;
+      if (Date.now() - startedMs > 600_000)
+        throw new Error(`only ${stored} of ${acceptedEvents} events stored`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const e2eSeconds = (Date.now() - startedMs) / 1000;
+    const endToEnd = {
+      events: acceptedEvents,
+      stored,
+      seconds: Math.round(e2eSeconds * 100) / 100,
+      // Responses still in flight when autocannon stops are stored but not counted as accepted: count rows.
+      eventsPerSec: Math.round(stored / e2eSeconds),
+      workers: WORKERS,
+    };
+    log(
+      `end to end:       ${endToEnd.eventsPerSec} events/s (${acceptedEvents} events in ${endToEnd.seconds} s, ${WORKERS} worker(s))`,
+    );
+
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    const results = {
+      when: new Date().toISOString(),
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        // Other work on the machine skews every figure; the ratios to the bare server, measured in the same
+        // run, skew least.
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+      },
+      setup: {
+        phaseSeconds: SECONDS,
+        singleConnections: SINGLE_CONNECTIONS,
+        batchConnections: BATCH_CONNECTIONS,
+        batchSize: BATCH_SIZE,
+        logLevel: 'warn',
+        note: 'ingest, worker, bare server, MariaDB, Redis and autocannon share the same cores',
+      },
+      bare: {
+        single: bareSingle,
+        batch: { eventsPerSec: bareBatch.reqPerSec * BATCH_SIZE, ...bareBatch },
+      },
+      footfall: {
+        single: { ...single, ratioToBare: ratio(single.reqPerSec, bareSingle.reqPerSec) },
+        batch: {
+          eventsPerSec: batch.reqPerSec * BATCH_SIZE,
+          ...batch,
+          ratioToBare: ratio(batch.reqPerSec, bareBatch.reqPerSec),
+        },
+        halfRate: { targetReqPerSec: halfRate, ...half },
+        endToEnd,
+      },
+      targets: {
+        singleAtLeastHalfOfBare: single.reqPerSec >= 0.5 * bareSingle.reqPerSec,
+        batchAtLeast100kEventsPerSec: batch.reqPerSec * BATCH_SIZE >= 100_000,
+        endToEndAtLeast25kEventsPerSec: endToEnd.eventsPerSec >= 25_000,
+        p99AtHalfRateAtMost10Ms: half.p99Ms <= 10,
+      },
+    };
+    writeFileSync(join(REPO, 'bench', 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log(JSON.stringify(results.targets));
+    await redis.flushdb();
+    redis.disconnect();
+  } finally {
+    for (const child of children.reverse()) await stopChild(child);
+    await database.close();
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,469 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTenant, type Tenant } from '../../../test/harness/app.js';
+import { DIALECTS } from '../../../test/harness/databases.js';
+import {
+  createFakeCleaner,
+  createMaintenanceTestApp,
+  flush,
+  type MaintenanceTestApp,
+  orderCompletedAt,
+  orderRefundedAt,
+  runJob,
+  sendEvents,
+  storedMessageIds,
+  storedOrderIds,
+  storeOf,
+  trackAt,
+} from '../../../test/harness/maintenance-app.js';
+import { SYSTEM_ACTOR } from '../audit/index.js';
+import { keyStatus } from '../keys/index.js';
+import type { Store } from '../stores/index.js';
+import type {
+  DbMaintenanceResult,
+  ExpireKeysResult,
+  PurgeResult,
+  RetentionResult,
+  RotateSecretsResult,
+} from './index.js';
+import { retentionCutoffMs } from './retention-cutoff.js';
+
+const DAY_MS = 86_400_000;
+const T0 = Date.parse('2026-11-25T12:00:00Z');
+
+describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
+  let t: MaintenanceTestApp;
+  const fake = createFakeCleaner('test-rollups');
+
+  beforeAll(async () => {
+    t = await createMaintenanceTestApp(dialect, { startMs: T0 });
+    t.privacy.addDerivedDataCleaner(fake.cleaner);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Sends at a moment of the test clock and stores what was sent. */
+  const sendAt = async (atMs: number, tenant: Tenant, events: (at: number) => Record<string, unknown>[]) => {
+    t.clock.set(atMs);
+    const answer = await sendEvents(t, tenant.writeKey, events(atMs));
+    expect(answer.rejected).toEqual([]);
+    await flush(t);
+  };
+  const counts = async (store: Store) => t.pipelineData.countStoreRows(store.id);
+
+  describe('retention', () => {
+    let a: Tenant;
+    let b: Tenant;
+    let storeA: Store;
+    let storeB: Store;
+    let cutoffA: number;
+    const kept: { a: string[]; b: string[] } = { a: [], b: [] };
+    const gone: string[] = [];
+
+    beforeAll(async () => {
+      t.clock.set(T0);
+      a = await createTenant(t, `reta${dialect}`);
+      b = await createTenant(t, `retb${dialect}`);
+      storeA = await t.services.stores.update(
+        await storeOf(t, a.storeId),
+        { timeZone: 'Pacific/Auckland', retentionDays: 30 },
+        SYSTEM_ACTOR,
+      );
+      storeB = await t.services.stores.update(
+        await storeOf(t, b.storeId),
+        { retentionDays: 90 },
+        SYSTEM_ACTOR,
+      );
+      cutoffA = retentionCutoffMs(T0, 'Pacific/Auckland', 30);
+
+      // For each store: old page views and an old order (placed before A's cutoff) refunded a minute before
+      // the cutoff; an event a minute before and one a minute after the cutoff; a new order refunded today.
+      for (const [name, tenant] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        const id = (label: string) => `${name}-${label}-${dialect}`;
+        const track = (label: string) => trackAt(t, { messageId: id(label), anonymousId: `${name}-visitor` });
+        const at = (fields: Record<string, unknown>) => ({ anonymousId: `${name}-visitor`, ...fields });
+        await sendAt(cutoffA - 20 * DAY_MS, tenant, () => [
+          track('old-1'),
+          track('old-2'),
+          orderCompletedAt(t, at({ messageId: id('order-1') }), `${name}-ORD-1`),
+        ]);
+        await sendAt(cutoffA - 60_000, tenant, () => [
+          track('edge-old'),
+          orderRefundedAt(t, at({ messageId: id('refund-1') }), `${name}-ORD-1`),
+        ]);
+        await sendAt(cutoffA + 60_000, tenant, () => [
+          track('edge-new'),
+          orderCompletedAt(t, at({ messageId: id('order-2') }), `${name}-ORD-2`),
+        ]);
+        await sendAt(T0 - 3_600_000, tenant, () => [
+          track('recent'),
+          orderRefundedAt(t, at({ messageId: id('refund-2') }), `${name}-ORD-2`),
+        ]);
+        const all = [
+          'old-1',
+          'old-2',
+          'order-1',
+          'edge-old',
+          'refund-1',
+          'edge-new',
+          'order-2',
+          'recent',
+          'refund-2',
+        ];
+        const old = new Set(['old-1', 'old-2', 'order-1', 'edge-old', 'refund-1']);
+        kept[name] = all.filter((label) => name === 'b' || !old.has(label)).map(id);
+        if (name === 'a') gone.push(...[...old].map(id));
+      }
+      // A dead letter of each store from before A's cutoff, and a recent one of A.
+      const store = (tenant: Tenant) => (tenant === a ? storeA : storeB);
+      for (const [tenant, atMs] of [
+        [a, cutoffA - DAY_MS],
+        [b, cutoffA - DAY_MS],
+        [a, T0 - DAY_MS],
+      ] as const) {
+        t.clock.set(atMs);
+        await t.services.pipeline.deadLetters.record([
+          { storeId: store(tenant).id, messageId: `dl-${atMs}`, payload: '{}', reason: 'test', attempts: 5 },
+        ]);
+      }
+      fake.add(
+        { storeId: storeA.id, atMs: cutoffA - 1, userId: null, anonymousId: null },
+        { storeId: storeA.id, atMs: cutoffA - 2, userId: null, anonymousId: null },
+        { storeId: storeA.id, atMs: cutoffA - 3, userId: null, anonymousId: null },
+        { storeId: storeA.id, atMs: cutoffA, userId: null, anonymousId: null },
+        { storeId: storeB.id, atMs: cutoffA - 1, userId: null, anonymousId: null },
+      );
+      t.clock.set(T0);
+    });
+
+    it('stored what the scenario needs', async () => {
+      expect(await counts(storeA)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 2 });
+      expect(await counts(storeB)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 1 });
+    });
+
+    it('in a dry run, counts what it would delete and deletes nothing', async () => {
+      const before = { a: await counts(storeA), b: await counts(storeB), fake: fake.rows().length };
+      const outcome = await runJob(t, 'retention', { dryRun: true });
+      const result = outcome.result as RetentionResult;
+      expect(result.totals).toEqual({
+        events: 5,
+        orders: 1,
+        orderAdjustments: 2,
+        deadLetters: 1,
+        derivedRows: 3,
+      });
+      expect(result.stores.map((s) => s.store)).toEqual([a.storeId]);
+      expect(result.stores[0]?.cutoff).toBe(new Date(cutoffA).toISOString());
+      expect({ a: await counts(storeA), b: await counts(storeB), fake: fake.rows().length }).toEqual(before);
+    });
+
+    it("deletes exactly the store's rows past its local-midnight cutoff, and nothing of the other store", async () => {
+      const outcome = await runJob(t, 'retention');
+      expect((outcome.result as RetentionResult).totals).toEqual({
+        events: 5,
+        orders: 1,
+        orderAdjustments: 2,
+        deadLetters: 1,
+        derivedRows: 3,
+      });
+      expect(await storedMessageIds(t, storeA.id)).toEqual([...kept.a].sort());
+      expect(await storedMessageIds(t, storeB.id)).toEqual([...kept.b].sort());
+      expect(await storedOrderIds(t, storeA.id)).toEqual(['a-ORD-2']);
+      expect(await storedOrderIds(t, storeB.id)).toEqual(['b-ORD-1', 'b-ORD-2']);
+      expect(await counts(storeA)).toEqual({ events: 4, orders: 1, orderAdjustments: 2, deadLetters: 1 });
+      expect(await counts(storeB)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 1 });
+      expect(fake.rows().map((r) => [r.storeId, r.atMs])).toEqual([
+        [storeA.id, cutoffA],
+        [storeB.id, cutoffA - 1],
+      ]);
+      for (const id of gone) expect(await storedMessageIds(t, storeA.id)).not.toContain(id);
+    });
+
+    it('is idempotent: the next run finds nothing left to delete', async () => {
+      const outcome = await runJob(t, 'retention');
+      expect((outcome.result as RetentionResult).totals).toEqual({
+        events: 0,
+        orders: 0,
+        orderAdjustments: 0,
+        deadLetters: 0,
+        derivedRows: 0,
+      });
+    });
+  });
+
+  describe('purge-deleted', () => {
+    let gone: Tenant;
+    let recent: Tenant;
+    let alive: Tenant;
+    let goneStore: Store;
+    let recentStore: Store;
+    let aliveStore: Store;
+
+    beforeAll(async () => {
+      t.clock.set(T0 - 40 * DAY_MS);
+      gone = await createTenant(t, `purgea${dialect}`);
+      recent = await createTenant(t, `purgeb${dialect}`);
+      alive = await createTenant(t, `purgec${dialect}`);
+      for (const tenant of [gone, recent, alive]) {
+        await sendAt(T0 - 40 * DAY_MS, tenant, () => [
+          trackAt(t, { anonymousId: 'shopper' }),
+          orderCompletedAt(t, { anonymousId: 'shopper' }, 'ORD-1'),
+        ]);
+        const store = await storeOf(t, tenant.storeId);
+        await t.services.pipeline.deadLetters.record([
+          { storeId: store.id, messageId: 'dl', payload: '{}', reason: 'test', attempts: 5 },
+        ]);
+        await t.privacy.service.requestExport(store, { userId: 'someone' }, SYSTEM_ACTOR);
+        fake.add({ storeId: store.id, atMs: T0, userId: null, anonymousId: null });
+      }
+      goneStore = await storeOf(t, gone.storeId);
+      recentStore = await storeOf(t, recent.storeId);
+      aliveStore = await storeOf(t, alive.storeId);
+      t.clock.set(T0 - 31 * DAY_MS);
+      await t.services.stores.softDelete(goneStore, SYSTEM_ACTOR);
+      // A member removed 31 days ago: their membership row goes too.
+      const organization = await t.services.accounts.findOrganizationByPublicId(alive.orgId);
+      if (!organization) throw new Error('organization missing');
+      const member = await t.services.accounts.findMember(organization, alive.memberIds.viewer);
+      await t.services.accounts.removeMember(organization, member, { ...SYSTEM_ACTOR, role: 'owner' });
+      t.clock.set(T0 - 10 * DAY_MS);
+      await t.services.stores.softDelete(recentStore, SYSTEM_ACTOR);
+      t.clock.set(T0);
+    });
+
+    const deletedMemberships = async () => {
+      const db = t.db.database.typed<{ memberships: { deleted_at: number | null } }>();
+      const row = await sql<{
+        n: number;
+      }>`select count(*) as n from memberships where deleted_at is not null`.execute(db);
+      return Number(row.rows[0]?.n ?? 0);
+    };
+
+    it('in a dry run, counts the store past its grace period and deletes nothing', async () => {
+      const outcome = await runJob(t, 'purge-deleted', { dryRun: true });
+      const result = outcome.result as PurgeResult;
+      expect(result.stores).toEqual([
+        {
+          store: gone.storeId,
+          deletedAt: new Date(T0 - 31 * DAY_MS).toISOString(),
+          events: 2,
+          orders: 1,
+          orderAdjustments: 1,
+          deadLetters: 1,
+          derivedRows: 1,
+          privacyRows: 1,
+          keys: 2,
+          stores: 1,
+        },
+      ]);
+      expect(result.memberships).toBe(1);
+      expect(await t.services.stores.findById(goneStore.id, { withDeleted: true })).not.toBeNull();
+      expect((await counts(goneStore)).events).toBe(2);
+      expect(await deletedMemberships()).toBe(1);
+    });
+
+    it('hard-deletes a store deleted past the grace period with everything it owned, children first', async () => {
+      const outcome = await runJob(t, 'purge-deleted');
+      const result = outcome.result as PurgeResult;
+      expect(result.stores.map((s) => [s.store, s.stores, s.keys, s.events, s.privacyRows])).toEqual([
+        [gone.storeId, 1, 2, 2, 1],
+      ]);
+      expect(await t.services.stores.findById(goneStore.id, { withDeleted: true })).toBeNull();
+      expect(await counts(goneStore)).toEqual({ events: 0, orders: 0, orderAdjustments: 0, deadLetters: 0 });
+      expect(await t.services.keys.repository.listByStore(goneStore.id)).toEqual([]);
+      expect(await t.privacy.countStoreRows(goneStore.id)).toBe(0);
+      expect(fake.rows().some((r) => r.storeId === goneStore.id)).toBe(false);
+      expect(await deletedMemberships()).toBe(0);
+    });
+
+    it('leaves a store inside its restore window and a live store untouched', async () => {
+      for (const store of [recentStore, aliveStore]) {
+        expect(await t.services.stores.findById(store.id, { withDeleted: true })).not.toBeNull();
+        expect(await counts(store)).toEqual({ events: 2, orders: 1, orderAdjustments: 1, deadLetters: 1 });
+        expect(await t.services.keys.repository.listByStore(store.id)).toHaveLength(2);
+        expect(await t.privacy.countStoreRows(store.id)).toBe(1);
+        expect(fake.rows().some((r) => r.storeId === store.id)).toBe(true);
+      }
+    });
+
+    it('refuses a grace period shorter than the store restore window', async () => {
+      const { createPurgeDeletedJob } = await import('./purge-deleted.job.js');
+      expect(() =>
+        createPurgeDeletedJob({
+          ...({} as Parameters<typeof createPurgeDeletedJob>[0]),
+          options: { purgeGraceMs: DAY_MS },
+        }),
+      ).toThrow(/restore window/);
+    });
+  });
+
+  describe('expire-keys', () => {
+    let tenant: Tenant;
+    let other: Tenant;
+    let store: Store;
+
+    beforeAll(async () => {
+      t.clock.set(T0);
+      tenant = await createTenant(t, `keys${dialect}`);
+      other = await createTenant(t, `keysother${dialect}`);
+      store = await storeOf(t, tenant.storeId);
+    });
+
+    const keyById = async (id: string) => t.services.keys.findInStore(await storeOf(t, tenant.storeId), id);
+    const auditActions = async (orgId: string) => {
+      const organization = await t.services.accounts.findOrganizationByPublicId(orgId);
+      if (!organization) throw new Error('organization missing');
+      return (await t.services.audit.list(organization.id, { limit: 100 })).items;
+    };
+
+    it('marks keys past their expiry or rotation grace as expired, audits each, and touches no other key', async () => {
+      t.clock.set(T0);
+      const shortLived = await t.services.keys.create(
+        store,
+        { type: 'secret', scopes: ['stores:read'], expiresInMs: DAY_MS },
+        SYSTEM_ACTOR,
+      );
+      const rotated = await t.services.keys.create(
+        store,
+        { type: 'secret', scopes: ['stores:read'] },
+        SYSTEM_ACTOR,
+      );
+      const successor = await t.services.keys.rotate(store, rotated.key, 3_600_000, SYSTEM_ACTOR);
+      t.clock.set(T0 + 2 * DAY_MS);
+
+      const dry = await runJob(t, 'expire-keys', { dryRun: true });
+      expect((dry.result as ExpireKeysResult).expired).toBe(2);
+      expect((await keyById(shortLived.key.publicId)).expiredAt).toBeNull();
+
+      const outcome = await runJob(t, 'expire-keys');
+      expect(outcome.result as ExpireKeysResult).toEqual({ capped: 0, warned: 0, expired: 2 });
+      for (const key of [shortLived.key, rotated.key]) {
+        const now = await keyById(key.publicId);
+        expect(now.expiredAt).toBe(T0 + 2 * DAY_MS);
+        expect(keyStatus(now, t.clock.nowMs())).toBe('expired');
+      }
+      expect((await keyById(successor.key.publicId)).expiredAt).toBeNull();
+      const expiredEntries = (await auditActions(tenant.orgId)).filter((e) => e.action === 'key.expired');
+      expect(expiredEntries.map((e) => [e.targetId, e.details?.reason]).sort()).toEqual(
+        [
+          [shortLived.key.publicId, 'expiry'],
+          [rotated.key.publicId, 'rotation grace ended'],
+        ].sort(),
+      );
+      expect((await auditActions(other.orgId)).some((e) => e.action === 'key.expired')).toBe(false);
+    });
+
+    it("applies a store's maximum key age: flags keys nearing it, then expires them when they reach it", async () => {
+      t.clock.set(T0 + 2 * DAY_MS);
+      const key = await t.services.keys.create(
+        store,
+        { type: 'secret', scopes: ['stores:read'] },
+        SYSTEM_ACTOR,
+      );
+      const createdAt = t.clock.nowMs();
+      t.clock.set(createdAt + 80 * DAY_MS);
+      await t.services.stores.update(store, { maxKeyAgeDays: 90 }, SYSTEM_ACTOR);
+      const otherStore = await storeOf(t, other.storeId);
+
+      const flagged = await runJob(t, 'expire-keys');
+      expect((flagged.result as ExpireKeysResult).warned).toBeGreaterThanOrEqual(1);
+      const warned = await keyById(key.key.publicId);
+      expect(warned.ageWarnedAt).toBe(createdAt + 80 * DAY_MS);
+      expect(warned.expiresAt).toBe(createdAt + 90 * DAY_MS);
+      expect(t.services.keys.toPublicView(warned).nearingMaxAge).toBe(true);
+      const warnings = (await auditActions(tenant.orgId)).filter((e) => e.action === 'key.age_warning');
+      expect(warnings.map((e) => e.targetId)).toContain(key.key.publicId);
+      for (const otherKey of await t.services.keys.list(otherStore)) expect(otherKey.expiresAt).toBeNull();
+
+      t.clock.set(createdAt + 90 * DAY_MS);
+      await runJob(t, 'expire-keys');
+      const expired = await keyById(key.key.publicId);
+      expect(expired.expiredAt).toBe(createdAt + 90 * DAY_MS);
+      const entry = (await auditActions(tenant.orgId)).find(
+        (e) => e.action === 'key.expired' && e.targetId === key.key.publicId,
+      );
+      expect(entry?.details?.reason).toBe('maximum key age');
+      for (const otherKey of await t.services.keys.list(otherStore)) expect(otherKey.expiredAt).toBeNull();
+    });
+  });
+
+  describe('rotate-secrets', () => {
+    it('adds one signing key per period whatever the number of runs; tokens signed before stay valid', async () => {
+      t.clock.set(T0 + 200 * DAY_MS);
+      const signer = t.services.secrets.signer;
+      const before = signer.sign('csrf', 'session-1');
+      const dry = await runJob(t, 'rotate-secrets', { dryRun: true });
+      const dryResult = dry.result as RotateSecretsResult;
+      expect(dryResult.added).toBe(true);
+      expect(t.services.secrets.listKids().some((k) => k.kid === dryResult.kid)).toBe(false);
+
+      const first = (await runJob(t, 'rotate-secrets')).result as RotateSecretsResult;
+      expect(first.added).toBe(true);
+      expect(first.kid).toBe(dryResult.kid);
+      const after = signer.sign('csrf', 'session-1');
+      expect(after.startsWith(`${first.kid}.`)).toBe(true);
+      expect(signer.verify('csrf', 'session-1', before)).toBe(true);
+      expect(signer.verify('csrf', 'session-1', after)).toBe(true);
+
+      t.clock.advance(60_000);
+      const second = (await runJob(t, 'rotate-secrets')).result as RotateSecretsResult;
+      expect(second).toMatchObject({ kid: first.kid, added: false });
+      expect(t.services.secrets.listKids().filter((k) => k.kid === first.kid)).toHaveLength(1);
+    });
+  });
+
+  describe('dead-letters', () => {
+    it('prunes dead letters older than their retention in every store, and keeps younger ones', async () => {
+      const tenant = await createTenant(t, `dlq${dialect}`);
+      const store = await storeOf(t, tenant.storeId);
+      const base = T0 + 300 * DAY_MS;
+      for (const ageDays of [45, 31, 29, 1]) {
+        t.clock.set(base - ageDays * DAY_MS);
+        await t.services.pipeline.deadLetters.record([
+          { storeId: store.id, messageId: `dl-${ageDays}`, payload: '{}', reason: 'test', attempts: 5 },
+        ]);
+      }
+      t.clock.set(base);
+      const dry = await runJob(t, 'dead-letters', { dryRun: true });
+      const dryDeleted = (dry.result as { deleted: number }).deleted;
+      expect(dryDeleted).toBeGreaterThanOrEqual(2);
+      expect((await counts(store)).deadLetters).toBe(4);
+      const outcome = await runJob(t, 'dead-letters');
+      expect((outcome.result as { deleted: number }).deleted).toBe(dryDeleted);
+      const left = await t.services.pipeline.deadLetters.list(store.id, { limit: 10 });
+      expect(left.items.map((d) => d.messageId).sort()).toEqual(['dl-1', 'dl-29']);
+    });
+  });
+
+  describe('db-maintenance', () => {
+    it('refreshes statistics and reports every table with its size and row count', async () => {
+      const outcome = await runJob(t, 'db-maintenance');
+      const result = outcome.result as DbMaintenanceResult;
+      expect(result.dialect).toBe(dialect);
+      const events = result.tables.find((table) => table.table === 'events');
+      expect(events).toBeDefined();
+      expect(result.tables.some((table) => table.table === 'privacy_requests')).toBe(true);
+      if (dialect === 'mysql') {
+        expect(result.analyzed).toContain('events');
+        expect(result.rowsAreEstimates).toBe(true);
+      } else {
+        expect(result.sqlite?.optimized).toBe(true);
+        expect(events?.rows).toBeGreaterThan(0);
+      }
+    });
+  });
+
+  describe('purge-sessions', () => {
+    it('deletes sessions past expiry', async () => {
+      t.clock.set(T0 + 400 * DAY_MS);
+      const outcome = await runJob(t, 'purge-sessions');
+      expect((outcome.result as { sessions: number }).sessions).toBeGreaterThan(0);
+      const again = await runJob(t, 'purge-sessions');
+      expect((again.result as { sessions: number }).sessions).toBe(0);
+    });
+  });
+});

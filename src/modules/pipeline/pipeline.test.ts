@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asKey,
+  asUser,
+  createTenant,
+  createTestApp,
+  deleteRedisKeys,
+  type Tenant,
+  type TestApp,
+  waitFor,
+} from '../../../test/harness/app.js';
+import type { Database, Dialect } from '../../platform/db/database.js';
+import { BufferUnavailableError } from './event-buffer.js';
+import { createPipelineModule, type PipelineModule } from './pipeline.module.js';
+import type { PipelineEvent, StoredEvent } from './pipeline-event.js';
+import { streamKeys } from './redis-event-buffer.js';
+
+const SETUPS: { dialect: Dialect; redis: boolean; label: string }[] = [
+  { dialect: 'sqlite', redis: false, label: 'sqlite + in-process buffer' },
+  { dialect: 'mysql', redis: true, label: 'mysql + redis stream' },
+];
+
+/** Test tuning: fast retries, and a worker is declared dead after 1.5 s without a heartbeat. */
+const FAST = { retryBaseDelayMs: 20, heartbeatTtlMs: 1500 };
+
+/** A database that refuses connections while `isDown` (an outage as the worker sees it). */
+function flakyDatabase(real: Database): Database & { isDown: boolean; refusals: number } {
+  const flaky = {
+    isDown: false,
+    refusals: 0,
+    dialect: real.dialect,
+    typed: real.typed,
+    ping: real.ping,
+    close: real.close,
+    transaction<R>(work: Parameters<Database['transaction']>[0]): Promise<R> {
+      if (flaky.isDown) {
+        flaky.refusals += 1;
+        return Promise.reject(
+          Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' }),
+        );
+      }
+      return real.transaction(work) as Promise<R>;
+    },
+  };
+  return flaky;
+}
+
+describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
+  // Stream-only behaviour exists only where there is a stream: defined for Redis setups, not skipped elsewhere.
+  const itWithStream = redis ? it : (_name: string, _test: () => Promise<void>) => undefined;
+  let t: TestApp;
+  let tenant: Tenant;
+  let storeId: number;
+  /** messageIds the batch hook saw, once per time it saw them. */
+  const hooked: string[] = [];
+  let isPoisonActive = true;
+  const extraModules: { module: PipelineModule; prefix: string | null }[] = [];
+
+  const pipelineEvent = (fields: Partial<PipelineEvent> = {}): PipelineEvent => ({
+    messageId: randomUUID(),
+    type: 'track',
+    event: 'Thing Happened',
+    name: null,
+    userId: null,
+    anonymousId: `anon-${randomUUID()}`,
+    groupId: null,
+    previousId: null,
+    sessionId: null,
+    timestampMs: t.clock.nowMs(),
+    sentAtMs: null,
+    receivedAtMs: t.clock.nowMs(),
+    properties: {},
+    traits: {},
+    context: {},
+    pagePath: null,
+    pageHost: null,
+    pageTitle: null,
+    referrerHost: null,
+    channel: 'direct',
+    utmSource: null,
+    utmMedium: null,
+    utmCampaign: null,
+    utmTerm: null,
+    utmContent: null,
+    deviceType: 'desktop',
+    browser: null,
+    os: null,
+    country: null,
+    isBot: false,
+    revenue: null,
+    currency: null,
+    orderId: null,
+    isServer: false,
+    ...fields,
+  });
+
+  const stored = async (messageId: string) =>
+    (await t.services.pipeline.events.list(storeId, { limit: 10, messageId })).items.length;
+  const waitStored = (messageId: string, count = 1) =>
+    waitFor(
+      () => stored(messageId),
+      (n) => n >= count,
+      { what: `${messageId} stored` },
+    );
+
+  /** A second pipeline on the same database (and, with Redis, its own or a shared stream prefix). */
+  function extraPipeline(
+    options: { database?: Database; prefix?: string | null; maxLength?: number; memoryMax?: number } = {},
+  ) {
+    const prefix =
+      options.prefix === undefined
+        ? t.redisKeyPrefix
+          ? `${t.redisKeyPrefix}:x${extraModules.length}`
+          : null
+        : options.prefix;
+    const module = createPipelineModule({
+      database: options.database ?? t.db.database,
+      redis: t.redis,
+      clock: t.clock,
+      ids: t.services.ids,
+      logger: t.services.logger,
+      config: { streamMaxLength: options.maxLength ?? 1_000_000 },
+      options: {
+        ...FAST,
+        ...(prefix ? { redisKeyPrefix: prefix } : {}),
+        memoryBufferMaxEvents: options.memoryMax ?? 100_000,
+      },
+    });
+    extraModules.push({ module, prefix });
+    return module;
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { redis, pipelineOptions: FAST });
+    tenant = await createTenant(t, `pipeline${dialect}`);
+    const store = await t.services.stores.findByPublicId(tenant.storeId);
+    if (!store) throw new Error('store missing');
+    storeId = store.id;
+    t.services.pipeline.worker.addBatchHook(async (_tx, events: StoredEvent[]) => {
+      for (const event of events) {
+        if (isPoisonActive && event.messageId.startsWith('poison')) {
+          throw new Error(`rollup bug: cannot handle ${event.messageId}`);
+        }
+      }
+      hooked.push(...events.map((e) => e.messageId));
+    });
+  });
+  afterAll(async () => {
+    for (const { module, prefix } of extraModules) {
+      await module.worker.stop();
+      if (prefix && t.redis && !prefix.startsWith(t.redisKeyPrefix ?? '\u0000'))
+        await deleteRedisKeys(t.redis, prefix);
+    }
+    await t?.close();
+  });
+
+  it('stores appended events and hands batch hooks each newly stored event once', async () => {
+    const events = [pipelineEvent(), pipelineEvent(), pipelineEvent()];
+    expect(await t.services.pipeline.buffer.append(storeId, events)).toEqual({ duplicates: [] });
+    for (const event of events) await waitStored(event.messageId);
+    for (const event of events) expect(hooked.filter((id) => id === event.messageId)).toHaveLength(1);
+  });
+
+  it('moves a poison event to the dead letters after 5 failed deliveries while the rest keep flowing', async () => {
+    const before = pipelineEvent();
+    const poison = pipelineEvent({ messageId: `poison-${randomUUID()}` });
+    const after = pipelineEvent();
+    await t.services.pipeline.buffer.append(storeId, [before, poison, after]);
+    await waitStored(before.messageId);
+    await waitStored(after.messageId);
+    const letters = await waitFor(
+      async () => (await t.services.pipeline.deadLetters.list(storeId, { limit: 10 })).items,
+      (items) => items.some((item) => item.messageId === poison.messageId),
+      { what: 'the dead letter' },
+    );
+    const letter = letters.find((item) => item.messageId === poison.messageId);
+    expect(letter).toMatchObject({ attempts: 5, reason: expect.stringMatching(/rollup bug/) });
+    expect(await stored(poison.messageId)).toBe(0);
+    const later = pipelineEvent();
+    await t.services.pipeline.buffer.append(storeId, [later]);
+    await waitStored(later.messageId);
+
+    // The admin API: listed for deadletters:read, replayed with deadletters:write, audited.
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/stores/${tenant.storeId}/dead-letters`,
+      headers: asUser(tenant.members.admin),
+    });
+    expect(list.statusCode).toBe(200);
+    const item = (list.json().items as { id: string; messageId: string; payload: string }[]).find(
+      (i) => i.messageId === poison.messageId,
+    );
+    expect(item?.id).toMatch(/^dlq_/);
+    expect(JSON.parse(item?.payload ?? '{}').messageId).toBe(poison.messageId);
+    const analyst = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/stores/${tenant.storeId}/dead-letters`,
+      headers: asUser(tenant.members.analyst),
+    });
+    expect(analyst.statusCode).toBe(403);
+
+    const replayUrl = `/api/v1/stores/${tenant.storeId}/dead-letters/${item?.id}/replay`;
+    const stillBroken = await t.app.inject({
+      method: 'POST',
+      url: replayUrl,
+      headers: asKey(tenant.secretKey),
+    });
+    expect(stillBroken.statusCode).toBe(409);
+    expect(stillBroken.json().detail).toMatch(/rollup bug/);
+    isPoisonActive = false;
+    const replayed = await t.app.inject({ method: 'POST', url: replayUrl, headers: asKey(tenant.secretKey) });
+    expect(replayed.statusCode).toBe(200);
+    expect(replayed.json()).toMatchObject({
+      outcome: 'stored',
+      deadLetter: { replayedAt: expect.any(String) },
+    });
+    expect(await stored(poison.messageId)).toBe(1);
+    const again = await t.app.inject({ method: 'POST', url: replayUrl, headers: asKey(tenant.secretKey) });
+    expect(again.statusCode).toBe(409);
+    const remaining = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/stores/${tenant.storeId}/dead-letters`,
+      headers: asKey(tenant.secretKey),
+    });
+    expect(remaining.json().items.some((i: { messageId: string }) => i.messageId === poison.messageId)).toBe(
+      false,
+    );
+  });
+
+  it('keeps events through a database outage, uncounted, and stores them when it returns', async () => {
+    const flaky = flakyDatabase(t.db.database);
+    const module = extraPipeline({ database: flaky });
+    flaky.isDown = true;
+    module.worker.start();
+    const events = [pipelineEvent(), pipelineEvent()];
+    await module.buffer.append(storeId, events);
+    await waitFor(
+      async () => flaky.refusals,
+      (n) => n >= 3,
+      { what: 'the worker retrying the outage' },
+    );
+    expect(await stored(events[0]?.messageId as string)).toBe(0);
+    flaky.isDown = false;
+    for (const event of events) await waitStored(event.messageId);
+    const letters = await module.deadLetters.list(storeId, { limit: 50 });
+    expect(letters.items.filter((l) => events.some((e) => e.messageId === l.messageId))).toEqual([]);
+  });
+
+  it('drops events of a suppressed subject in the worker, even when they were already buffered', async () => {
+    const module = extraPipeline();
+    const erased = pipelineEvent({ userId: 'erased-in-worker' });
+    const kept = pipelineEvent({ userId: 'kept-in-worker' });
+    await module.buffer.append(storeId, [erased, kept]);
+    module.addSuppressionCheck((_s, userId) => userId === 'erased-in-worker');
+    module.worker.start();
+    await waitStored(kept.messageId);
+    expect(await stored(erased.messageId)).toBe(0);
+  });
+
+  it('answers BufferUnavailableError, taking nothing, when the buffer is full', async () => {
+    const module = extraPipeline({ maxLength: 2, memoryMax: 2 });
+    await expect(
+      module.buffer.append(storeId, [pipelineEvent(), pipelineEvent(), pipelineEvent()]),
+    ).rejects.toBeInstanceOf(BufferUnavailableError);
+    await expect(module.buffer.append(storeId, [pipelineEvent(), pipelineEvent()])).resolves.toEqual({
+      duplicates: [],
+    });
+  });
+
+  itWithStream('stores a redelivered or concurrently consumed entry once, hooks included', async () => {
+    if (!t.redis || !t.redisKeyPrefix) throw new Error('redis setup');
+    const keys = streamKeys(t.redisKeyPrefix);
+    const event = pipelineEvent();
+    const payload = JSON.stringify(event);
+    // A second worker on the same stream, with the same hook: two consumers racing over copies of one event.
+    const second = extraPipeline({ prefix: t.redisKeyPrefix });
+    second.worker.addBatchHook(async (_tx, events) => {
+      hooked.push(...events.map((e) => e.messageId));
+    });
+    second.worker.start();
+    const adds = t.redis.pipeline();
+    for (let i = 0; i < 40; i++) adds.xadd(keys.stream, '*', 's', String(storeId), 'n', '1', 'e', payload);
+    adds.incrby(keys.backlog, 40); // as ingest counts what it appends
+    await adds.exec();
+    await waitStored(event.messageId);
+    const marker = pipelineEvent();
+    await t.services.pipeline.buffer.append(storeId, [marker]);
+    await waitStored(marker.messageId);
+    await waitFor(
+      async () => t.redis?.xlen(keys.stream),
+      (n) => n === 0,
+      { what: 'the stream to drain' },
+    );
+    expect(await stored(event.messageId)).toBe(1);
+    expect(hooked.filter((id) => id === event.messageId)).toHaveLength(1);
+  });
+
+  itWithStream('dead-letters a damaged event at once and keeps going', async () => {
+    if (!t.redis || !t.redisKeyPrefix) throw new Error('redis setup');
+    const keys = streamKeys(t.redisKeyPrefix);
+    await t.redis.xadd(keys.stream, '*', 's', String(storeId), 'n', '1', 'e', '{not json');
+    await t.redis.xadd(keys.stream, '*', 's', String(storeId), 'n', '0');
+    await t.redis.incrby(keys.backlog, 1); // as ingest counts what it appends
+    const next = pipelineEvent();
+    await t.services.pipeline.buffer.append(storeId, [next]);
+    await waitStored(next.messageId);
+    const letters = await waitFor(
+      async () => (await t.services.pipeline.deadLetters.list(storeId, { limit: 50 })).items,
+      (items) =>
+        items.some((item) => item.payload === '{not json') &&
+        items.some((item) => /entry has no events/.test(item.reason)),
+      { what: 'the damaged event and entry dead-lettered' },
+    );
+    expect(letters.find((item) => item.payload === '{not json')).toMatchObject({
+      attempts: 1,
+      reason: expect.stringMatching(/damaged event: payload is not JSON/),
+    });
+    await waitFor(
+      async () => t.redis?.get(keys.backlog),
+      (n) => n === '0',
+      { what: 'the backlog to empty' },
+    );
+  });
+
+  itWithStream('claims what a dead worker left pending and stores it', async () => {
+    if (!t.redis) throw new Error('redis setup');
+    const module = extraPipeline();
+    const prefix = extraModules[extraModules.length - 1]?.prefix as string;
+    const keys = streamKeys(prefix);
+    const events = Array.from({ length: 5 }, () => pipelineEvent());
+    await module.buffer.append(storeId, events);
+    // A worker that read the entries and died: they sit in its pending list, and it has no heartbeat.
+    await t.redis.xgroup('CREATE', keys.stream, keys.group, '0');
+    const taken = await t.redis.xreadgroup(
+      'GROUP',
+      keys.group,
+      'ghost',
+      'COUNT',
+      10,
+      'STREAMS',
+      keys.stream,
+      '>',
+    );
+    expect(taken).not.toBeNull();
+    module.worker.start();
+    for (const event of events) await waitStored(event.messageId);
+    const failures = await t.redis.hlen(keys.failures);
+    expect(failures).toBe(0);
+    await waitFor(
+      async () => t.redis?.xlen(keys.stream),
+      (n) => n === 0,
+      { what: 'the stream to drain' },
+    );
+  });
+});

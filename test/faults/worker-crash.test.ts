@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../../src/main/modules.js';
+import { createRedis, type Redis, waitForRedis } from '../../src/platform/redis.js';
+import { waitFor } from '../harness/app.js';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '../harness/databases.js';
+import { createStore, type FootfallProcess, servicesFor, startFootfall } from './fault-processes.js';
+
+// A worker SIGKILLed in the middle of a batch (transaction open, entries read but not acknowledged): after a
+// restart every event is stored exactly once, and an order refunded in the same backlog is refunded once.
+// Real processes on MariaDB; the shared Redis, in a database number of this suite's own.
+const REDIS_DB = 11;
+const EVENTS = 40_000;
+const BATCH = 100;
+
+describe('worker killed mid-batch', () => {
+  let db: TestDatabase;
+  let services: Services;
+  let redis: Redis;
+  let ingest: FootfallProcess | null = null;
+  let worker: FootfallProcess | null = null;
+  const redisUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql');
+    services = await servicesFor(db);
+    redis = createRedis(redisUrl);
+    await waitForRedis(redis);
+    await redis.flushdb();
+  });
+  afterAll(async () => {
+    await ingest?.stop('SIGKILL');
+    await worker?.stop('SIGKILL');
+    await redis?.flushdb().catch(() => undefined);
+    redis?.disconnect();
+    await db?.drop();
+  });
+
+  it('stores every event exactly once after the restart', { timeout: 180_000 }, async () => {
+    const { store, writeKey, secretKey } = await createStore(services, 'crash store');
+    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl };
+    ingest = await startFootfall('ingest', env);
+    const post = async (body: unknown, key: string) => {
+      const response = await fetch(`${ingest?.url}/v1/batch`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+        },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { accepted: number };
+    };
+
+    // The backlog: plain events, one order, and its refund (from the shop's server).
+    const now = Date.now();
+    let accepted = 0;
+    for (let offset = 0; offset < EVENTS; offset += BATCH) {
+      const batch = Array.from({ length: BATCH }, (_, i) => ({
+        type: 'track',
+        event: 'Product Viewed',
+        messageId: `crash-${offset + i}`,
+        anonymousId: `visitor-${(offset + i) % 997}`,
+        timestamp: new Date(now - 1000).toISOString(),
+        properties: { product_id: `p-${i}`, padding: 'x'.repeat(200) },
+      }));
+      accepted += (await post({ batch }, writeKey)).accepted;
+    }
+    const order = {
+      type: 'track',
+      event: 'Order Completed',
+      anonymousId: 'buyer',
+      timestamp: new Date(now).toISOString(),
+    };
+    accepted += (
+      await post(
+        {
+          batch: [
+            {
+              ...order,
+              messageId: 'order-1',
+              properties: { order_id: 'o-1', revenue: 100, currency: 'USD' },
+            },
+          ],
+        },
+        writeKey,
+      )
+    ).accepted;
+    const refund = {
+      ...order,
+      event: 'Order Refunded',
+      userId: 'c-1',
+      messageId: 'refund-1',
+      properties: { order_id: 'o-1', total: 40, currency: 'USD' },
+    };
+    accepted += (await post({ batch: [refund] }, secretKey)).accepted;
+    expect(accepted).toBe(EVENTS + 2);
+    expect(Number(await redis.get('ff:events:backlog'))).toBe(EVENTS + 2);
+
+    const count = () => services.pipeline.events.count(store.id);
+    worker = await startFootfall('worker', env);
+    const consumerPending = async () => {
+      const summary = (await redis.xpending('ff:events', 'footfall-workers')) as [number, ...unknown[]];
+      return Number(summary[0]);
+    };
+    // Kill while the worker holds read-but-unacknowledged entries and has stored only part of the backlog.
+    for (;;) {
+      if ((await consumerPending().catch(() => 0)) > 0 && (await count()) > 0) break;
+      if ((await count()) >= EVENTS) throw new Error('the worker finished before it could be killed');
+    }
+    await worker.stop('SIGKILL');
+    // What the dead worker held is still pending: it read those entries and never acknowledged them.
+    const pendingAtKill = await consumerPending();
+    const storedAtKill = await count();
+    expect(pendingAtKill).toBeGreaterThan(0);
+    expect(storedAtKill).toBeLessThan(EVENTS + 2);
+    console.info(`killed the worker with ${storedAtKill} stored and ${pendingAtKill} entries in flight`);
+
+    worker = await startFootfall('worker', env);
+    await waitFor(count, (n) => n >= EVENTS + 2, { timeoutMs: 90_000, what: 'every event stored' });
+    await waitFor(
+      () => redis.xlen('ff:events'),
+      (n) => n === 0,
+      { timeoutMs: 10_000, what: 'the stream to drain' },
+    );
+
+    expect(await count()).toBe(EVENTS + 2);
+    const orders = await services.pipeline.orders.list(store.id, { limit: 10 });
+    expect(orders.items).toHaveLength(1);
+    expect(orders.items[0]).toMatchObject({ revenue: 100, refundedTotal: 40, netRevenue: 60 });
+    expect((await services.pipeline.deadLetters.list(store.id, { limit: 10 })).items).toEqual([]);
+    // Spot-check identity of what was stored around the kill.
+    for (const id of ['crash-0', `crash-${EVENTS - 1}`, 'refund-1']) {
+      expect((await services.pipeline.events.list(store.id, { limit: 5, messageId: id })).items).toHaveLength(
+        1,
+      );
+    }
+  });
+});

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { expect } from 'vitest';
+import { buildHttpApp } from '../../src/main/http.js';
+import { allMigrations, createServices, type Services } from '../../src/main/modules.js';
+import {
+  type CronModule,
+  createCronModule,
+  previousSlot,
+  type RunOutcome,
+} from '../../src/modules/cron/index.js';
+import {
+  MAINTENANCE_JOBS,
+  type MaintenanceOptions,
+  registerMaintenanceJobs,
+} from '../../src/modules/maintenance/index.js';
+import {
+  createPipelineMaintenanceService,
+  type PipelineMaintenanceService,
+} from '../../src/modules/pipeline/index.js';
+import {
+  createPrivacyModule,
+  type PrivacyJobOptions,
+  type PrivacyModule,
+  privacyMigrations,
+  registerPrivacyRoutes,
+} from '../../src/modules/privacy/index.js';
+import type { Store } from '../../src/modules/stores/index.js';
+import { createManualClock } from '../../src/platform/clock.js';
+import { loadConfig } from '../../src/platform/config.js';
+import type { Dialect } from '../../src/platform/db/database.js';
+import { migrateToLatest } from '../../src/platform/db/migrator.js';
+import type { ModuleMigration } from '../../src/platform/db/schema.js';
+import { createIds } from '../../src/platform/ids.js';
+import { createLogger } from '../../src/platform/log.js';
+import type { TestApp } from './app.js';
+import { createTestDatabase } from './databases.js';
+
+/**
+ * A full Footfall on a fresh database, like the harness's createTestApp, plus what this helper's modules add
+ * before the app is ready: privacy migrations, module, suppression check and routes, and the maintenance
+ * jobs on a cron module of the kit's own with every-minute schedules (each run gets a fresh slot).
+ *
+ * It takes src/main's wiring where there is some (`services.privacy`, privacy routes), so it keeps working
+ * once the composition root wires these modules; the worker does not run — `flush` drains the buffer.
+ */
+export interface MaintenanceTestApp extends TestApp {
+  privacy: PrivacyModule;
+  pipelineData: PipelineMaintenanceService;
+  cron: CronModule;
+}
+
+const EVERY_MINUTE = Object.fromEntries(MAINTENANCE_JOBS.map((name) => [name, '* * * * *']));
+
+function uniqueByName(migrations: readonly ModuleMigration[]): ModuleMigration[] {
+  const byName = new Map<string, ModuleMigration>();
+  for (const migration of migrations) byName.set(migration.name, migration);
+  return [...byName.values()];
+}
+
+export async function createMaintenanceTestApp(
+  dialect: Dialect,
+  options: { startMs?: number; privacy?: PrivacyJobOptions; maintenance?: MaintenanceOptions } = {},
+): Promise<MaintenanceTestApp> {
+  const db = await createTestDatabase(dialect, { migrate: false });
+  await migrateToLatest(db.database, uniqueByName([...allMigrations, ...privacyMigrations]));
+  const clock = createManualClock(options.startMs ?? Date.parse('2026-11-25T12:00:00Z'));
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    FOOTFALL_SECRET: 'test-secret-that-is-long-enough-0123456789',
+  });
+  const services = await createServices({ config, logger, database: db.database, redis: null, clock });
+  const pipelineData = createPipelineMaintenanceService({ database: db.database });
+  const wired = (services as Services & { privacy?: PrivacyModule }).privacy;
+  let privacy: PrivacyModule;
+  if (wired) {
+    privacy = wired;
+  } else {
+    privacy = createPrivacyModule({
+      database: db.database,
+      clock,
+      ids: services.ids,
+      logger,
+      audit: services.audit,
+      stores: services.stores,
+      pipelineData,
+      signer: services.secrets.signer,
+      rootSecret: config.secret,
+      publicUrl: config.publicUrl,
+      options: options.privacy,
+    });
+    await privacy.load();
+    services.pipeline.addSuppressionCheck(privacy.isSuppressed);
+  }
+  const cron = createCronModule({
+    database: db.database,
+    clock,
+    ids: createIds(clock),
+    logger,
+    instanceId: 'maintenance-test',
+  });
+  registerMaintenanceJobs(cron, {
+    database: db.database,
+    clock,
+    audit: services.audit,
+    accounts: services.accounts,
+    stores: services.stores,
+    keys: services.keys,
+    secrets: services.secrets,
+    pipelineData,
+    privacy,
+    options: { ...options.maintenance, schedules: { ...EVERY_MINUTE, ...options.maintenance?.schedules } },
+  });
+  const { app, routes } = await buildHttpApp(services, { role: 'all' });
+  if (!routes.some((route) => route.url.startsWith('/api/v1/stores/:storeId/privacy/'))) {
+    registerPrivacyRoutes(app, { privacy, stores: services.stores });
+  }
+  await app.ready();
+  return {
+    app,
+    routes,
+    services,
+    clock,
+    db,
+    logs,
+    redis: null,
+    redisKeyPrefix: null,
+    privacy,
+    pipelineData,
+    cron,
+    async close() {
+      await app.close();
+      await cron.close({ timeoutMs: 1000 });
+      await services.pipeline.worker.stop();
+      await db.drop();
+    },
+  };
+}
+
+const usedSlots = new Map<string, Set<number>>();
+
+/**
+ * Runs a job through cron's exactly-once claim with an explicit slot: the latest slot of its schedule that
+ * this test file has not used yet (dry runs take no claim, so they reuse the latest). Fails unless it ran.
+ */
+export async function runJob(t: MaintenanceTestApp, name: string, options: { dryRun?: boolean } = {}) {
+  const job = t.cron.jobs().find((j) => j.name === name);
+  if (!job) throw new Error(`job ${name} is not registered`);
+  let slotMs = previousSlot(job.expression, t.clock.nowMs());
+  if (!options.dryRun) {
+    const key = `${t.db.url}:${name}`;
+    const used = usedSlots.get(key) ?? new Set<number>();
+    usedSlots.set(key, used);
+    while (slotMs !== null && used.has(slotMs)) slotMs = previousSlot(job.expression, slotMs - 1);
+    if (slotMs === null) throw new Error(`no unused slot left for ${name}`);
+    used.add(slotMs);
+  }
+  if (slotMs === null) throw new Error(`no slot for ${name}`);
+  const result = await t.cron.run(name, { slot: slotMs, dryRun: options.dryRun ?? false });
+  if (!result.ok) throw result.error;
+  const outcome: RunOutcome = result.value;
+  expect(outcome.error).toBeNull();
+  expect(outcome.status).toBe('ran');
+  return outcome;
+}
+
+export const basicAuth = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** Sends events through the tracking API (`/v1/batch`) with the store's write key; returns the answer. */
+export async function sendEvents(t: TestApp, writeKey: string, events: Record<string, unknown>[]) {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/v1/batch',
+    headers: { 'content-type': 'application/json', authorization: basicAuth(writeKey) },
+    payload: JSON.stringify({ batch: events }),
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json() as {
+    accepted: number;
+    duplicates: number;
+    rejected: { index: number; reason: string }[];
+  };
+}
+
+/** Writes everything buffered so far (the embedded worker drains on stop; it may be stopped repeatedly). */
+export async function flush(t: TestApp): Promise<void> {
+  await t.services.pipeline.worker.stop();
+}
+
+/** A Segment track call at the test clock's current time, with a fresh messageId. */
+export function trackAt(t: TestApp, fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'track',
+    event: 'Product Viewed',
+    messageId: randomUUID(),
+    timestamp: new Date(t.clock.nowMs()).toISOString(),
+    properties: { product_id: 'sku-1', price: 10, currency: 'EUR' },
+    ...fields,
+  };
+}
+
+export function orderCompletedAt(t: TestApp, fields: Record<string, unknown>, orderId: string, total = 100) {
+  return trackAt(t, {
+    event: 'Order Completed',
+    properties: { order_id: orderId, total, currency: 'EUR' },
+    ...fields,
+  });
+}
+
+export function orderRefundedAt(t: TestApp, fields: Record<string, unknown>, orderId: string, amount = 20) {
+  return trackAt(t, {
+    event: 'Order Refunded',
+    properties: { order_id: orderId, total: amount, currency: 'EUR' },
+    ...fields,
+  });
+}
+
+export async function storeOf(t: TestApp, publicId: string): Promise<Store> {
+  const store = await t.services.stores.findByPublicId(publicId, { withDeleted: true });
+  if (!store) throw new Error(`store ${publicId} not found`);
+  return store;
+}
+
+/** Every stored message id of a store (through the pipeline's reader), sorted. */
+export async function storedMessageIds(t: TestApp, storeId: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await t.services.pipeline.events.list(storeId, {
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    ids.push(...page.items.map((item) => item.messageId));
+    if (!page.nextCursor) return ids.sort();
+    cursor = page.nextCursor;
+  }
+}
+
+/** Every order id of a store, sorted. */
+export async function storedOrderIds(t: TestApp, storeId: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await t.services.pipeline.orders.list(storeId, {
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
+    ids.push(...page.items.map((item) => item.orderId));
+    if (!page.nextCursor) return ids.sort();
+    cursor = page.nextCursor;
+  }
+}
+
+/**
+ * A derived-data cleaner over rows kept in memory: proves the jobs call the extension point with the right
+ * store, cutoff and subject, chunk by chunk until it reports 0, and only count in a dry run.
+ */
+export interface FakeDerivedRow {
+  storeId: number;
+  atMs: number;
+  userId: string | null;
+  anonymousId: string | null;
+}
+
+export function createFakeCleaner(name: string, rowsPerCall = 2) {
+  let rows: FakeDerivedRow[] = [];
+  let calls = 0;
+  const take = (match: (row: FakeDerivedRow) => boolean, options: { limit: number; countOnly: boolean }) => {
+    const matching = rows.filter(match);
+    calls++;
+    if (options.countOnly) return matching.length;
+    // Fewer rows per call than the limit allows: the jobs must keep calling until it answers 0.
+    const doomed = new Set(matching.slice(0, Math.min(options.limit, rowsPerCall)));
+    rows = rows.filter((row) => !doomed.has(row));
+    return doomed.size;
+  };
+  return {
+    rows: () => rows,
+    calls: () => calls,
+    add: (...added: FakeDerivedRow[]) => {
+      rows.push(...added);
+    },
+    cleaner: {
+      name,
+      deleteStoreBefore: async (storeId: number, beforeMs: number, _tx: unknown, options: CleanOptionsLike) =>
+        take((row) => row.storeId === storeId && row.atMs < beforeMs, options),
+      deleteSubject: async (
+        storeId: number,
+        subject: { userId: string | null; anonymousId: string | null },
+        _tx: unknown,
+        options: CleanOptionsLike,
+      ) =>
+        take(
+          (row) =>
+            row.storeId === storeId &&
+            ((subject.userId !== null && row.userId === subject.userId) ||
+              (subject.anonymousId !== null && row.anonymousId === subject.anonymousId)),
+          options,
+        ),
+      deleteStore: async (storeId: number, _tx: unknown, options: CleanOptionsLike) =>
+        take((row) => row.storeId === storeId, options),
+    },
+  };
+}
+
+interface CleanOptionsLike {
+  limit: number;
+  countOnly: boolean;
+}
