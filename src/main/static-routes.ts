@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import type { FastifyReply } from 'fastify';
 import { DEMO_WRITE_KEY_PLACEHOLDER, demoShopDir, type TrackerAssets } from '../modules/tracker/index.js';
 import type { HttpApp } from '../platform/http/app.js';
 import type { Logger } from '../platform/log.js';
@@ -56,39 +57,43 @@ export function registerStaticRoutes(
   }
 
   if (!deps.serveDemo) return;
+  async function serveDemoFile(wanted: string, reply: FastifyReply) {
+    // Resolve inside the shop folder only: `..`, absolute paths and encoded tricks end up outside and 404.
+    const path = normalize(join(demoShopDir, wanted));
+    if (!path.startsWith(demoShopDir + sep) || !CONTENT_TYPES[extname(path)]) {
+      return reply.code(404).type('text/plain').send('Not found');
+    }
+    let body: Buffer;
+    try {
+      body = await readFile(path);
+    } catch {
+      return reply.code(404).type('text/plain').send('Not found');
+    }
+    reply.type(CONTENT_TYPES[extname(path)] as string).header('Cache-Control', 'no-cache');
+    if (extname(path) === '.html') {
+      const key = await deps.demoWriteKey();
+      if (!key) {
+        return reply
+          .code(503)
+          .type('text/plain')
+          .send('The demo shop needs the demo store: run `npx footfall setup` and restart.');
+      }
+      return reply.send(body.toString('utf8').replaceAll(DEMO_WRITE_KEY_PLACEHOLDER, key));
+    }
+    return reply.send(body);
+  }
+
+  // `/demo` → `/demo/`, so the shop's relative links resolve. The router ignores trailing slashes, so this
+  // route also receives `/demo/` itself: that one is the shop's index page.
   app.get(
     '/demo',
     { config: { access: { kind: 'public' } }, schema: { hide: true } },
-    async (_request, reply) => reply.redirect('/demo/'),
+    async (request, reply) =>
+      request.url.split('?')[0] === '/demo' ? reply.redirect('/demo/') : serveDemoFile('index.html', reply),
   );
   app.get(
     '/demo/*',
     { config: { access: { kind: 'public' } }, schema: { hide: true } },
-    async (request, reply) => {
-      const wanted = (request.params as { '*': string })['*'] || 'index.html';
-      // Resolve inside the shop folder only: `..`, absolute paths and encoded tricks end up outside and 404.
-      const path = normalize(join(demoShopDir, wanted));
-      if (!path.startsWith(demoShopDir + sep) || !CONTENT_TYPES[extname(path)]) {
-        return reply.code(404).type('text/plain').send('Not found');
-      }
-      let body: Buffer;
-      try {
-        body = await readFile(path);
-      } catch {
-        return reply.code(404).type('text/plain').send('Not found');
-      }
-      reply.type(CONTENT_TYPES[extname(path)] as string).header('Cache-Control', 'no-cache');
-      if (extname(path) === '.html') {
-        const key = await deps.demoWriteKey();
-        if (!key) {
-          return reply
-            .code(503)
-            .type('text/plain')
-            .send('The demo shop needs the demo store: run `npx footfall setup` and restart.');
-        }
-        return reply.send(body.toString('utf8').replaceAll(DEMO_WRITE_KEY_PLACEHOLDER, key));
-      }
-      return reply.send(body);
-    },
+    async (request, reply) => serveDemoFile((request.params as { '*': string })['*'] || 'index.html', reply),
   );
 }
