@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { type HttpApp, sendProblem } from '../../platform/http/app.js';
 import type { CronModule } from './cron.module.js';
 import { listJobsSchema, listRunsSchema, runJobSchema, tickSchema } from './cron.schemas.js';
@@ -62,6 +63,30 @@ export function registerCronRoutes(app: HttpApp, cron: CronModule): void {
     async () => ({
       items: await cron.listJobs(),
     }),
+  );
+
+  // The dashboard's read-only view: the same history and jobs for owners and admins signed in (cron:read),
+  // since a browser never holds the scheduler's token. Writes stay with the token.
+  const OrgParams = Type.Object({ orgId: Type.String() });
+  app.get(
+    '/api/v1/orgs/:orgId/cron/runs',
+    {
+      config: { access: { kind: 'org', permission: 'cron:read' } },
+      schema: { ...listRunsSchema, security: [{ session: [] }], params: OrgParams },
+    },
+    async (request) => {
+      const page = await cron.listRuns(request.query);
+      if (!page.ok) throw page.error;
+      return page.value;
+    },
+  );
+  app.get(
+    '/api/v1/orgs/:orgId/cron/jobs',
+    {
+      config: { access: { kind: 'org', permission: 'cron:read' } },
+      schema: { ...listJobsSchema, security: [{ session: [] }], params: OrgParams },
+    },
+    async () => ({ items: await cron.listJobs() }),
   );
 
   app.post(
