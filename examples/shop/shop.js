@@ -211,6 +211,7 @@
       footfall('productListViewed', {
         listId: 'all-products',
         category: 'All products',
+        currency: CURRENCY,
         products: PRODUCTS.map((product, index) => productProperties(product, { position: index + 1 })),
       });
     },
@@ -317,6 +318,7 @@
           couponId: code,
           couponName: coupon.name,
           discount: t.discount,
+          currency: CURRENCY,
         });
         render();
       });
@@ -326,7 +328,7 @@
       });
 
       render();
-      footfall('cartViewed', { cartId: cartId(), products: lineProperties(cartLines()) });
+      footfall('cartViewed', { cartId: cartId(), currency: CURRENCY, products: lineProperties(cartLines()) });
     },
 
     checkout() {

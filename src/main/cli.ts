@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { KeyType } from '../modules/keys/index.js';
+import { renderProgress, seedStore } from '../modules/seed/index.js';
 import { parseDurationMs } from '../platform/clock.js';
 import { ConfigError, ROLES, type Role } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
@@ -20,6 +21,7 @@ Usage:
   footfall keys list --store STORE_ID [--json]
   footfall keys rotate KEY_ID [--grace 24h|0] [--json]
   footfall keys revoke KEY_ID [--json]
+  footfall seed --store STORE_ID [--events 100000] [--days 30] [--seed 1] [--json]
   footfall cron list [--json]
   footfall cron run JOB [--dry-run] [--json]
   footfall cron token create [--name N] [--expires-in 365d] [--json]
@@ -70,6 +72,9 @@ export async function main(argv: string[]): Promise<number> {
       'expires-in': { type: 'string' },
       grace: { type: 'string' },
       format: { type: 'string' },
+      events: { type: 'string' },
+      days: { type: 'string' },
+      seed: { type: 'string' },
       'base-url': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -253,6 +258,37 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'cron':
       return cronCommand(positionals, values, json);
+    case 'seed': {
+      if (!values.store) throw new UsageError('seed needs --store STORE_ID');
+      const events = Number(values.events ?? 100_000);
+      const days = Number(values.days ?? 30);
+      if (!Number.isInteger(events) || events < 1)
+        throw new UsageError('--events must be a positive integer');
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError('--days must be 1–3650');
+      const result = await withRuntime(async (runtime) => {
+        const store = await runtime.stores.findByPublicId(values.store as string);
+        if (!store) throw new UsageError(`no store ${values.store}`);
+        return seedStore(
+          {
+            database: runtime.database,
+            clock: runtime.clock,
+            reports: runtime.reports,
+            stores: runtime.stores,
+          },
+          {
+            storeId: store.id,
+            events,
+            days,
+            seed: values.seed === undefined ? undefined : Number(values.seed),
+            // Progress goes to stderr, so `--json` keeps stdout for the answer alone.
+            onProgress: (progress) => process.stderr.write(`\r${renderProgress(progress)}`),
+          },
+        );
+      });
+      process.stderr.write('\n');
+      print(json, result, JSON.stringify(result, null, 2));
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -7,6 +7,7 @@ import { registerIngestRoutes } from '../modules/ingest/index.js';
 import { registerKeysRoutes } from '../modules/keys/index.js';
 import { registerPipelineRoutes } from '../modules/pipeline/index.js';
 import { registerPrivacyRoutes } from '../modules/privacy/index.js';
+import { registerReportsRoutes } from '../modules/reports/index.js';
 import { registerStoresRoutes } from '../modules/stores/index.js';
 import { createTrackerAssets } from '../modules/tracker/index.js';
 import type { Role } from '../platform/config.js';
@@ -92,6 +93,7 @@ export async function buildHttpApp(
       deadLetters: services.pipeline.deadLetters,
     });
     registerPrivacyRoutes(app, { privacy: services.privacy, stores: services.stores });
+    registerReportsRoutes(app, { reports: services.reports.service });
     // The dashboard is served from its build (npm run build, which `npm start` runs first).
     const dashboard = await readDashboardBuild(join(repoRoot(), 'dist', 'dashboard'));
     if (dashboard) registerDashboardRoutes(app, { assets: dashboard.files });

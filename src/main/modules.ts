@@ -17,6 +17,7 @@ import {
   pipelineMigrations,
 } from '../modules/pipeline/index.js';
 import { createPrivacyModule, privacyMigrations } from '../modules/privacy/index.js';
+import { createReportsModule, reportsMigrations } from '../modules/reports/index.js';
 import { createSecretsService, secretsMigrations } from '../modules/secrets/index.js';
 import { createStoresService, storesMigrations } from '../modules/stores/index.js';
 import type { Clock } from '../platform/clock.js';
@@ -37,6 +38,7 @@ export const allMigrations: readonly ModuleMigration[] = [
   ...cronMigrations,
   ...pipelineMigrations,
   ...privacyMigrations,
+  ...reportsMigrations,
 ];
 
 export interface Infrastructure {
@@ -78,6 +80,9 @@ export async function createServices(infra: Infrastructure) {
     audit,
     options: infra.pipelineOptions,
   });
+  const reports = createReportsModule({ database, clock, stores });
+  pipeline.worker.addBatchHook(reports.onBatch);
+  cron.register(reports.rollupsJob());
   const pipelineData = createPipelineMaintenanceService({ database });
   const privacy = createPrivacyModule({
     database,
@@ -108,7 +113,21 @@ export async function createServices(infra: Infrastructure) {
     ? createRedisSessionStore({ redis: infra.redis, prefix: infra.pipelineOptions?.redisKeyPrefix ?? 'ff' })
     : createMemorySessionStore();
   const ingest = createIngestService({ keys, stores, pipeline, sessions, clock });
-  return { ...infra, ids, audit, secrets, accounts, stores, keys, access, cron, pipeline, ingest, privacy };
+  return {
+    ...infra,
+    ids,
+    audit,
+    secrets,
+    accounts,
+    stores,
+    keys,
+    access,
+    cron,
+    pipeline,
+    ingest,
+    privacy,
+    reports,
+  };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

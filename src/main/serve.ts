@@ -1,3 +1,4 @@
+import { renderProgress, seedStore } from '../modules/seed/index.js';
 import type { Role } from '../platform/config.js';
 import { loadConfig } from '../platform/config.js';
 import type { Logger } from '../platform/log.js';
@@ -54,6 +55,28 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     (await runtime.accounts.countOrganizations()) === 0
   ) {
     setup = await runSetup(runtime);
+    // Demo data: a month of realistic traffic, so the dashboard has something to show on the first visit.
+    const store = await runtime.stores.findByPublicId(setup.store.id);
+    if (store) {
+      const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+      await seedStore(
+        {
+          database: runtime.database,
+          clock: runtime.clock,
+          reports: runtime.reports,
+          stores: runtime.stores,
+        },
+        {
+          storeId: store.id,
+          events: 20_000,
+          days: 30,
+          seed: 1,
+          onProgress: (progress) => process.stderr.write(`\r  Loading demo data ${renderProgress(progress)}`),
+        },
+      );
+      process.stderr.write('\n');
+      print('  Loaded 30 days of demo traffic into the demo store.');
+    }
   }
   const { app } = await buildHttpApp(runtime, { role: options.role });
   // The in-process buffer has no other consumer: whoever ingests into it also drains it.

@@ -113,7 +113,8 @@ export async function waitFor<T>(
   accept: (value: T) => boolean,
   options: { timeoutMs?: number; what?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  // Generous bound: CI shares two cores between the suites; the poll returns as soon as the value is there.
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let value = await probe();
   while (!accept(value)) {
     if (Date.now() > deadline) {

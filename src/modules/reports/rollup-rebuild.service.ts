@@ -1,0 +1,250 @@
+import type { Clock } from '../../platform/clock.js';
+import type { Database, TransactionHandle } from '../../platform/db/database.js';
+import { DAY_MS, dayStartMs, localDay } from './report-time.js';
+import {
+  addOrder,
+  addPageViews,
+  addProductEvent,
+  addSession,
+  addVisitorDays,
+  countPageViews,
+  funnelRowOf,
+  isProductEvent,
+  markReturning,
+  mergeOrderFacts,
+  mergeSession,
+  type OrderFacts,
+  type OrderRollup,
+  RollupDeltas,
+  type RollupEvent,
+  type SessionState,
+  sessionKeyOf,
+  toOrderRollup,
+  visitorKeyOf,
+} from './rollup-model.js';
+import { rateLookupOf, type StoreSettingsLookup } from './rollup-writer.service.js';
+import type { RollupsRepository } from './rollups.repository.js';
+
+/**
+ * Runs one unit of work in its own transaction and returns the rows it changed: `database.transaction`
+ * from the CLI, `ctx.fence.commit` inside a cron run (so a run that lost its fence commits nothing).
+ */
+export type Commit = (work: (tx: TransactionHandle) => Promise<number>) => Promise<number>;
+
+/** How far around a day its sessions are looked for: sessions are assumed to last less than this. */
+const SESSION_REACH_MS = DAY_MS;
+
+const DELETE_CHUNK_ROWS = 10_000;
+
+export type RollupRebuilder = ReturnType<typeof createRollupRebuilder>;
+
+/**
+ * Recomputes rollups from the raw events and orders, one local day per transaction: everything attributed
+ * to that day (sessions that started in it, its hours, its dimension, page and product rows, orders placed
+ * in it) is deleted and written again; visitors' active days and the pairs that count distinct visitors
+ * are corrected by difference, so neighbouring days stay right. Holding the store's rollup lock, a day's
+ * rebuild and the worker's increments never interleave. Re-running a day gives the same rows.
+ */
+export function createRollupRebuilder(deps: {
+  database: Database;
+  repository: RollupsRepository;
+  clock: Clock;
+  storeSettings: StoreSettingsLookup;
+}) {
+  const repo = deps.repository;
+
+  async function rebuildDay(storeId: number, day: number, tx: TransactionHandle): Promise<number> {
+    const store = await deps.storeSettings(storeId, tx);
+    if (store === null) return 0;
+    const zone = await repo.lockState(storeId, store.timeZone, deps.clock.nowMs(), tx);
+    const fromMs = dayStartMs(zone, day);
+    const toMs = dayStartMs(zone, day + 1);
+    const deltas = new RollupDeltas();
+
+    // Orders placed this day. The rate recorded when an order was first rolled up is kept.
+    const previous = new Map(
+      (await repo.loadReportOrdersPlaced(storeId, fromMs, toMs, tx)).map((o) => [o.orderId, o]),
+    );
+    const sources = await repo.loadSourceOrdersPlaced(storeId, fromMs, toMs, tx);
+    const facts = new Map<string, OrderFacts>();
+    for (const event of await repo.loadOrderCompletedBetween(
+      storeId,
+      fromMs - SESSION_REACH_MS,
+      toMs + SESSION_REACH_MS,
+      tx,
+    )) {
+      if (event.orderId !== null)
+        facts.set(event.orderId, mergeOrderFacts(facts.get(event.orderId) ?? null, event));
+    }
+    const lookupRate = rateLookupOf(await repo.listRates(storeId, tx));
+    const orders = sources.map((source) =>
+      toOrderRollup({
+        source,
+        facts: facts.get(source.orderId) ?? null,
+        previous: previous.get(source.orderId) ?? null,
+        zone,
+        storeCurrency: store.currency,
+        lookupRate,
+      }),
+    );
+    await repo.deleteOrdersPlaced(storeId, fromMs, toMs, tx);
+    const customers = new Set<string>();
+    for (const order of [...orders, ...previous.values()])
+      if (order.customerKey) customers.add(order.customerKey);
+    const groups = new Map<string, OrderRollup[]>();
+    const byId = new Map(orders.map((o) => [o.orderId, o]));
+    const others: OrderRollup[] = [];
+    for (const order of [...orders, ...(await repo.loadOrdersOfCustomers(storeId, [...customers], tx))]) {
+      if (order.customerKey === null) continue;
+      if (byId.has(order.orderId) && byId.get(order.orderId) !== order) continue;
+      if (!byId.has(order.orderId)) others.push(order);
+      const list = groups.get(order.customerKey);
+      if (list) list.push(order);
+      else groups.set(order.customerKey, [order]);
+    }
+    const changedOthers = new Set<OrderRollup>();
+    for (const list of groups.values()) {
+      for (const order of markReturning(list)) if (!byId.has(order.orderId)) changedOthers.add(order);
+    }
+    for (const order of orders) {
+      if (order.customerKey === null) order.isReturning = false;
+      addOrder(deltas, order, 1);
+    }
+    await repo.upsertOrders(storeId, orders, tx);
+    await repo.setReturning(storeId, [...changedOthers], tx);
+
+    // Sessions that started this day, from the raw events around it; and this day's product events.
+    const events = await repo.loadEventsBetween(
+      storeId,
+      fromMs - SESSION_REACH_MS,
+      toMs + SESSION_REACH_MS,
+      tx,
+    );
+    const bySession = new Map<string, { visitorKey: string; events: RollupEvent[] }>();
+    for (const event of events) {
+      if (event.isBot) continue;
+      if (event.timestampMs >= fromMs && event.timestampMs < toMs && isProductEvent(event)) {
+        addProductEvent(deltas, event, zone);
+      }
+      const key = sessionKeyOf(event.anonymousId, event.userId, event.sessionId);
+      const visitorKey = visitorKeyOf(event.anonymousId, event.userId);
+      if (key === null || visitorKey === null) continue;
+      const entry = bySession.get(key);
+      if (entry) entry.events.push(event);
+      else bySession.set(key, { visitorKey, events: [event] });
+    }
+    const sessions: SessionState[] = [];
+    const pageViews = new Map<string, Map<string, number>>();
+    for (const [key, entry] of bySession) {
+      const state = mergeSession(null, key, entry.visitorKey, entry.events, zone);
+      if (state.startedAtMs < fromMs || state.startedAtMs >= toMs) continue;
+      sessions.push(state);
+      pageViews.set(key, countPageViews(entry.events));
+    }
+    const counts = await repo.countOrdersBySession(
+      storeId,
+      sessions.map((s) => s.sessionKey),
+      tx,
+    );
+    for (const state of sessions) {
+      state.orderCount = counts.get(state.sessionKey) ?? 0;
+      addSession(deltas, state, 1);
+      addPageViews(deltas, state.startDay, pageViews.get(state.sessionKey) ?? new Map(), 1);
+    }
+
+    // Visitors active this day: replace the day in each one's active days, correct the pairs by difference.
+    const todayCounts = new Map<string, number>();
+    for (const state of sessions)
+      todayCounts.set(state.visitorKey, (todayCounts.get(state.visitorKey) ?? 0) + 1);
+    const visitors = new Set([...todayCounts.keys(), ...(await repo.listVisitorsOfDay(storeId, day, tx))]);
+    const current = await repo.loadVisitorDays(storeId, [...visitors], tx);
+    const writes: { visitorKey: string; day: number; sessions: number }[] = [];
+    for (const visitorKey of visitors) {
+      const days = current.get(visitorKey) ?? new Map<number, number>();
+      const before = [...days.keys()].filter((d) => (days.get(d) ?? 0) > 0).sort((a, b) => a - b);
+      const sessionsToday = todayCounts.get(visitorKey) ?? 0;
+      if ((days.get(day) ?? 0) === sessionsToday) continue;
+      days.set(day, sessionsToday);
+      writes.push({ visitorKey, day, sessions: sessionsToday });
+      const after = [...days.keys()].filter((d) => (days.get(d) ?? 0) > 0).sort((a, b) => a - b);
+      addVisitorDays(deltas, before, -1);
+      addVisitorDays(deltas, after, 1);
+    }
+    await repo.writeVisitorDays(storeId, writes, tx);
+
+    await repo.deleteFunnelRows(storeId, fromMs, toMs, tx);
+    await repo.insertFunnelRows(
+      storeId,
+      events
+        .filter((e) => e.timestampMs >= fromMs && e.timestampMs < toMs)
+        .flatMap((e) => funnelRowOf(e) ?? []),
+      tx,
+    );
+    await repo.deleteDays(storeId, { fromDay: day, toDay: day, fromMs, toMs }, tx);
+    await repo.deleteSessionsStarted(storeId, fromMs, toMs, tx);
+    await repo.upsertSessions(storeId, sessions, tx);
+    await repo.applyDeltas(storeId, deltas, tx);
+    return sessions.length + orders.length + deltas.hourly.size + deltas.dims.size + deltas.pages.size;
+  }
+
+  const transaction: Commit = (work) => deps.database.transaction(work);
+
+  /** Rebuilds local days `fromDay`..`toDay` of a store, one transaction each (oldest first). */
+  async function rebuildDays(
+    storeId: number,
+    fromDay: number,
+    toDay: number,
+    options: { commit?: Commit; signal?: AbortSignal } = {},
+  ): Promise<{ days: number; rows: number }> {
+    const commit = options.commit ?? transaction;
+    let rows = 0;
+    let days = 0;
+    for (let day = fromDay; day <= toDay; day++) {
+      options.signal?.throwIfAborted();
+      rows += await commit((tx) => rebuildDay(storeId, day, tx));
+      days += 1;
+    }
+    return { days, rows };
+  }
+
+  return {
+    rebuildDay,
+    rebuildDays,
+
+    /**
+     * Deletes a store's rollups and rebuilds them from its first event to today in `zone` (a time zone
+     * change moves every local day, so nothing of the old rollups can be kept).
+     */
+    async rebuildStore(
+      storeId: number,
+      zone: string,
+      options: { commit?: Commit; signal?: AbortSignal } = {},
+    ): Promise<{ days: number; rows: number }> {
+      const commit = options.commit ?? transaction;
+      let deleted = 0;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const n = await commit(async (tx) => {
+          await repo.lockState(storeId, zone, deps.clock.nowMs(), tx);
+          return repo.deleteAllOfStore(storeId, tx, DELETE_CHUNK_ROWS);
+        });
+        deleted += n;
+        if (n < DELETE_CHUNK_ROWS) break;
+      }
+      await commit(async (tx) => {
+        await repo.lockState(storeId, zone, deps.clock.nowMs(), tx);
+        await repo.setZone(storeId, zone, deps.clock.nowMs(), tx);
+        return 1;
+      });
+      const first = await repo.firstEventMs(storeId);
+      if (first === null) return { days: 0, rows: deleted };
+      const result = await rebuildDays(
+        storeId,
+        localDay(zone, first),
+        localDay(zone, deps.clock.nowMs()),
+        options,
+      );
+      return { days: result.days, rows: result.rows + deleted };
+    },
+  };
+}
