@@ -443,6 +443,29 @@ describe('privacy', () => {
     expect(page.localStorage.length).toBe(0);
   });
 
+  it('erases what an earlier visit stored when a page loads with consent denied, or with GPC respected', async () => {
+    const first = load();
+    first.reply('network-error');
+    first.tracker.track('Queued');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(first.localStorage.length).toBeGreaterThan(0);
+    vi.clearAllTimers();
+    const denied = load({ consent: 'denied' }, { localStorage: first.localStorage });
+    expect(denied.localStorage.length).toBe(0);
+
+    const second = load();
+    second.reply('network-error');
+    second.tracker.track('Queued again');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(second.localStorage.length).toBeGreaterThan(0);
+    vi.clearAllTimers();
+    const optedOut = load(
+      { respectDnt: '' },
+      { localStorage: second.localStorage, navigator: { globalPrivacyControl: true } },
+    );
+    expect(optedOut.localStorage.length).toBe(0);
+  });
+
   it.each([
     ['Global Privacy Control', { globalPrivacyControl: true }],
     ['Do Not Track', { doNotTrack: '1' }],

@@ -111,6 +111,16 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Only touched inside try: reading `localStorage` throws a SecurityError when the browser blocks storage.
   const rawStorage = () => (isSet(options.cookieless) ? sessionStorage : localStorage);
   const storage = () => (consent === 'granted' && !isStorageFull ? rawStorage() : undefined);
+  /** Denied consent leaves nothing behind: not even what an earlier visit stored. */
+  const erase = () => {
+    try {
+      for (const key of ['s', 'q']) rawStorage().removeItem(`ff_${key}`);
+    } catch {}
+    state = {};
+    memoryQueue = [];
+    sent = {};
+  };
+  if (consent === 'denied') erase();
   const read = <T>(key: string): T | undefined => {
     try {
       return JSON.parse(storage()?.getItem(`ff_${key}`) as string); // null when absent
@@ -301,14 +311,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       consent = next;
       // Ids stored by an earlier visit win over the ones made up while pending (enqueue re-reads them).
       if (next === 'granted') enqueue(held);
-      if (next === 'denied') {
-        try {
-          for (const key of ['s', 'q']) rawStorage().removeItem(`ff_${key}`);
-        } catch {}
-        state = {};
-        memoryQueue = [];
-        sent = {};
-      }
+      if (next === 'denied') erase();
       if (next !== 'pending') held = [];
     },
     anonymousId() {
