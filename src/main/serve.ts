@@ -1,4 +1,5 @@
 import { renderProgress, seedStore } from '../modules/seed/index.js';
+import { createTrackerAssets } from '../modules/tracker/index.js';
 import type { Role } from '../platform/config.js';
 import { loadConfig } from '../platform/config.js';
 import type { Logger } from '../platform/log.js';
@@ -19,7 +20,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function banner(url: string, setup: SetupResult | null, databaseLabel: string): string {
+function banner(
+  url: string,
+  setup: SetupResult | null,
+  databaseLabel: string,
+  snippet: string | null,
+): string {
   const lines = [
     '',
     `  Footfall is running at ${url}`,
@@ -38,6 +44,9 @@ function banner(url: string, setup: SetupResult | null, databaseLabel: string): 
       `    Store:        ${setup.store.name} (${setup.store.id})`,
       `    Write key:    ${setup.writeKey}`,
       `    Secret key:   ${setup.secretKey}`,
+      '',
+      '  Install snippet for your store (with its Subresource Integrity hash):',
+      `    ${snippet ?? ''}`,
     );
   }
   lines.push('');
@@ -96,7 +105,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       ? `SQLite ${config.database.path}`
       : `MySQL ${new URL(config.database.url).host}`;
   if (runsWorker) runtime.pipeline.worker.start();
-  (options.print ?? ((line: string) => process.stdout.write(`${line}\n`)))(banner(url, setup, databaseLabel));
+  (options.print ?? ((line: string) => process.stdout.write(`${line}\n`)))(
+    banner(
+      url,
+      setup,
+      databaseLabel,
+      setup ? (await createTrackerAssets()).snippet(url, setup.writeKey) : null,
+    ),
+  );
   logger.info({ role: options.role, url }, 'footfall started');
 
   let closing: Promise<void> | null = null;

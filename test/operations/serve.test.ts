@@ -64,6 +64,9 @@ describe('footfall serve (embedded SQLite)', () => {
     expect(server.stdout()).toMatch(/Password: +\S+/);
     expect(server.stdout()).toMatch(/Write key: +ff_pub_/);
     expect(server.stdout()).toMatch(/Secret key: +ff_sk_/);
+    expect(server.stdout()).toMatch(
+      /<script defer src="http:\/\/127\.0\.0\.1:\d+\/footfall\.js\?v=\w{8}" data-write-key="ff_pub_\w+" integrity="sha384-/,
+    );
     expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ status: 'ok' });
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     server.child.kill('SIGTERM');
