@@ -140,7 +140,8 @@ export function rowBytes(row: EventRow): number {
   return 400 + (row.properties?.length ?? 0) + (row.traits?.length ?? 0) + (row.context?.length ?? 0);
 }
 
-const toRecord = (row: Selectable<EventsTable>): EventRecord => ({
+/** Row → record; the read API and the access export both map events through this one function. */
+export const toEventRecord = (row: Selectable<EventsTable>): EventRecord => ({
   hash: row.message_hash,
   messageId: row.message_id,
   type: row.type,
@@ -249,7 +250,7 @@ export function createEventsRepository(database: Database) {
       const pageRows = rows.slice(0, page.limit);
       const lastRow = pageRows[pageRows.length - 1];
       return {
-        records: pageRows.map(toRecord),
+        records: pageRows.map(toEventRecord),
         last: lastRow ? { id: lastRow.id, timestampMs: Number(lastRow.timestamp_ms) } : null,
         hasMore: rows.length > page.limit,
       };

@@ -1,6 +1,7 @@
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import { type PublicId, toPublicId } from '../../platform/ids.js';
+import { type EventRecord, toEventRecord } from './events.repository.js';
 import type { EventsTable, OrderAdjustmentsTable, OrdersTable, PipelineTables } from './pipeline.tables.js';
 
 /**
@@ -32,44 +33,11 @@ export const NO_ROWS: PipelineRowCounts = Object.freeze({
 });
 
 /** One stored event as an access export shows it: everything we keep, nothing private (`id` is the `evt_…`). */
-export interface ExportedEvent {
+export type ExportedEvent = Omit<EventRecord, 'hash'> & {
   /** Private row id: the export pages by it; never written to the file. */
   rowId: number;
   id: PublicId<'evt'>;
-  messageId: string;
-  type: string;
-  event: string | null;
-  name: string | null;
-  userId: string | null;
-  anonymousId: string | null;
-  groupId: string | null;
-  previousId: string | null;
-  sessionId: string | null;
-  timestampMs: number;
-  sentAtMs: number | null;
-  receivedAtMs: number;
-  path: string | null;
-  pageHost: string | null;
-  title: string | null;
-  referrerHost: string | null;
-  channel: string | null;
-  utmSource: string | null;
-  utmMedium: string | null;
-  utmCampaign: string | null;
-  utmTerm: string | null;
-  utmContent: string | null;
-  deviceType: string | null;
-  browser: string | null;
-  os: string | null;
-  country: string | null;
-  isBot: boolean;
-  revenue: number | null;
-  currency: string | null;
-  orderId: string | null;
-  properties: Record<string, unknown>;
-  traits: Record<string, unknown>;
-  context: Record<string, unknown>;
-}
+};
 
 export interface ExportedOrder {
   id: PublicId<'ord'>;
@@ -128,51 +96,12 @@ const clip = (value: string | null): string | null =>
 /** Byte order of UTF-8, which both dialects use for these binary-collated columns (JS sorts UTF-16). */
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-function parseJson(text: string | null): Record<string, unknown> {
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
 const nullableNumber = (value: number | string | null): number | null =>
   value === null ? null : Number(value);
 
 function toExportedEvent(row: Selectable<EventsTable>): ExportedEvent {
-  return {
-    rowId: row.id,
-    id: toPublicId('evt', row.message_hash),
-    messageId: row.message_id,
-    type: row.type,
-    event: row.event,
-    name: row.name,
-    userId: row.user_id,
-    anonymousId: row.anonymous_id,
-    groupId: row.group_id,
-    previousId: row.previous_id,
-    sessionId: row.session_id,
-    timestampMs: Number(row.timestamp_ms),
-    sentAtMs: nullableNumber(row.sent_at_ms),
-    receivedAtMs: Number(row.received_at_ms),
-    path: row.path,
-    pageHost: row.page_host,
-    title: row.title,
-    referrerHost: row.referrer_host,
-    channel: row.channel,
-    utmSource: row.utm_source,
-    utmMedium: row.utm_medium,
-    utmCampaign: row.utm_campaign,
-    utmTerm: row.utm_term,
-    utmContent: row.utm_content,
-    deviceType: row.device_type,
-    browser: row.browser,
-    os: row.os,
-    country: row.country,
-    isBot: Boolean(row.is_bot),
-    revenue: nullableNumber(row.revenue),
-    currency: row.currency,
-    orderId: row.order_id,
-    properties: parseJson(row.properties),
-    traits: parseJson(row.traits),
-    context: parseJson(row.context),
-  };
+  const { hash, ...record } = toEventRecord(row);
+  return { rowId: row.id, id: toPublicId('evt', hash), ...record };
 }
 
 function toExportedOrder(row: Selectable<OrdersTable>): ExportedOrder {
