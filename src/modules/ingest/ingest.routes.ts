@@ -8,6 +8,7 @@ import {
   type IngestCaller,
   type IngestResult,
   type IngestService,
+  jsonBytes,
   MAX_EVENT_BYTES,
   MAX_REQUEST_BYTES,
 } from './ingest.service.js';
@@ -209,10 +210,7 @@ export function registerIngestRoutes(app: HttpApp, deps: { ingest: IngestService
         }
         const caller = callerOf(request, body);
         const auth = await ingest.authorize(caller);
-        if (
-          request.ingestBodyBytes > MAX_EVENT_BYTES &&
-          Buffer.byteLength(JSON.stringify(body)) > MAX_EVENT_BYTES
-        ) {
+        if (request.ingestBodyBytes > MAX_EVENT_BYTES && (jsonBytes(body) ?? 0) > MAX_EVENT_BYTES) {
           throw new AppError('payload_too_large', `An event may be at most ${MAX_EVENT_BYTES / 1024} KB`, {
             extra: { limit: 'bytes per event', maximum: MAX_EVENT_BYTES },
           });

@@ -12,6 +12,18 @@ export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_REQUEST_BYTES = 500 * 1024;
 export const MAX_EVENTS_PER_REQUEST = 2500;
 
+/**
+ * UTF-8 bytes of `value` as JSON, or null when it is nested too deep for JSON.stringify (a RangeError: a few
+ * tens of KB of `[[[…]]]` overflow the stack). The validator refuses such a value by its depth afterwards.
+ */
+export function jsonBytes(value: unknown): number | null {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return null;
+  }
+}
+
 export interface Rejection {
   index: number;
   messageId?: string;
@@ -229,7 +241,7 @@ export function createIngestService(deps: {
       const checkSuppression = deps.pipeline.hasSuppressionChecks();
       for (let index = 0; index < rawEvents.length; index++) {
         const raw = rawEvents[index];
-        if (options.measureEach && Buffer.byteLength(JSON.stringify(raw) ?? '') > MAX_EVENT_BYTES) {
+        if (options.measureEach && (jsonBytes(raw) ?? 0) > MAX_EVENT_BYTES) {
           const messageId = (raw as { messageId?: unknown } | null)?.messageId;
           rejected.push({
             index,

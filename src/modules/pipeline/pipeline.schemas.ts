@@ -3,7 +3,8 @@ import { IsoTime, NullableIsoTime, PublicIdString } from '../../platform/http/sc
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-const JsonObject = Type.Record(Type.String(), Type.Unknown());
+// Not Type.Record(Type.String(), …): its `^.*$` key pattern made the serialiser drop keys with line breaks.
+const JsonObject = Type.Object({}, { additionalProperties: true });
 
 export const EventView = Type.Object({
   id: PublicIdString('evt', 'The event (derived from its messageId, so it is stable across retries)'),
