@@ -118,7 +118,8 @@ describe.each(DIALECTS)('hostile input over a real socket on %s', (dialect) => {
     // Scaled down for the test (same mechanism, shorter clock), and checked every 100 ms instead of 30 s.
     server.headersTimeout = 1_000;
     server.requestTimeout = 2_000;
-    server.connectionsCheckingInterval = 100;
+    // A Node option since 18.12 that @types/node 20 does not declare as a property; read at listen().
+    (server as typeof server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 100;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
