@@ -40,6 +40,8 @@ interface Req {
 interface RefusedCase {
   name: string;
   status: number;
+  /** A second acceptable status, where the answer depends on the Node version (never a 500). */
+  orStatus?: number;
   code?: string;
   req: (c: Ctx) => Req;
 }
@@ -247,10 +249,11 @@ const STRUCTURE_CASES: RefusedCase[] = [
     }),
   },
   {
-    // Over 32 KB, so the per-event size check runs on it: measuring it overflowed the stack (a 500) until
-    // jsonBytes caught that; the depth check then refuses it.
+    // Over 32 KB, so the per-event size check runs on it: on Node 20 measuring it overflowed the stack (a 500)
+    // until jsonBytes caught that, and the depth check refuses it (400); Node 26 measures it (413).
     name: 'properties nested 50,000 levels deep (arrays, over 32 KB)',
     status: 400,
+    orStatus: 413,
     req: (c) => ({
       body: JSON.stringify(c.event({ properties: { x: 1 } })).replace(
         '{"x":1}',
@@ -736,11 +739,12 @@ describe.each(SETUPS)('hostile input to the tracking API on $label', ({ dialect,
     const before = await counts();
     const context = ctx();
     const response = await post(c.req(context), context);
-    expect(response.statusCode, response.body.slice(0, 300)).toBe(c.status);
+    const status = c.orStatus === response.statusCode ? c.orStatus : c.status;
+    expect(response.statusCode, response.body.slice(0, 300)).toBe(status);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     const problem = response.json();
     expect(problem).toMatchObject({
-      status: c.status,
+      status,
       title: expect.any(String),
       detail: expect.any(String),
     });
@@ -1100,7 +1104,8 @@ describe.each(SETUPS)('hostile input to the tracking API on $label', ({ dialect,
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
       accepted: 1,
-      rejected: [{ index: 0, messageId: deep.messageId, field: 'properties' }],
+      // Too deep (Node 20, where it cannot be measured) or too large (Node 26): rejected either way.
+      rejected: [{ index: 0, messageId: deep.messageId, reason: expect.stringMatching(/nested|32 KB/) }],
     });
     await expectHealthyAndWritten(before, 1);
     expect(await storedByMessageId(deep.messageId as string)).toHaveLength(0);
