@@ -57,6 +57,7 @@ export const api = {
   organizations: (signal?: AbortSignal) =>
     http.get<ItemList<OrganizationSummary>>('/api/v1/orgs', undefined, signal),
   createOrganization: (name: string) => http.post<OrganizationSummary>('/api/v1/orgs', { name }),
+  renameOrganization: (orgId: string, name: string) => http.patch<OrganizationSummary>(org(orgId), { name }),
 
   stores: (orgId: string, signal?: AbortSignal) =>
     http.get<ItemList<Store>>(`${org(orgId)}/stores`, undefined, signal),

@@ -4,7 +4,7 @@ import { useResource } from '../api/hooks.js';
 import type { FunnelBreakdown, FunnelReport, FunnelStep, FunnelStepInput, Store } from '../api/types.js';
 import { useStore } from '../app-context.js';
 import { type Column, DataTable } from '../components/data-table.js';
-import { IconArrowDown, IconArrowUp, IconPlus, IconTrash } from '../components/icons.js';
+import { IconArrowDown, IconArrowUp, IconFilter, IconPlus, IconTrash } from '../components/icons.js';
 import { ReportHeader, useReportContext } from '../components/report-frame.js';
 import { ResourceView } from '../components/states.js';
 import { Card } from '../components/ui.js';
@@ -12,10 +12,11 @@ import { dimensionLabel } from '../lib/filters.js';
 import { formatDuration, formatInteger, formatPercent } from '../lib/format.js';
 import { updateQuery, useLocation } from '../lib/router.js';
 
-/** A step in the builder: an event name or a page path. */
+/** A step in the builder: an event name or a page path, and for events an optional `property = value`. */
 interface DraftStep {
   kind: 'event' | 'page';
   match: string;
+  where?: { key: string; value: string };
 }
 
 /** The server's checkout funnel (GET reports/funnel), the one most stores want first. */
@@ -63,8 +64,12 @@ const BREAKDOWNS: readonly FunnelBreakdown[] = [
 
 const MAX_STEPS = 10;
 
-export function parseSteps(values: readonly string[]): DraftStep[] {
-  return values
+/**
+ * Steps from the URL: `step=event:Product Viewed` in order, and property filters as `where=1:category=shoes`
+ * (1-based step number, the property, `=`, the value; the value may itself contain `=`).
+ */
+export function parseSteps(values: readonly string[], wheres: readonly string[] = []): DraftStep[] {
+  const steps = values
     .map((value): DraftStep | null => {
       const mark = value.indexOf(':');
       const kind = value.slice(0, mark);
@@ -73,11 +78,26 @@ export function parseSteps(values: readonly string[]): DraftStep[] {
     })
     .filter((s): s is DraftStep => s !== null)
     .slice(0, MAX_STEPS);
+  for (const where of wheres) {
+    const match = /^(\d+):([^=]+)=(.*)$/s.exec(where);
+    const step = match ? steps[Number(match[1]) - 1] : undefined;
+    const key = match?.[2]?.trim() ?? '';
+    const value = match?.[3]?.trim() ?? '';
+    if (step && step.kind === 'event' && key && value) step.where = { key, value };
+  }
+  return steps;
 }
 
 const stepParam = (s: DraftStep) => `${s.kind}:${s.match}`;
+const hasFilter = (s: DraftStep): s is DraftStep & { where: { key: string; value: string } } =>
+  s.kind === 'event' && !!s.where && s.where.key.trim() !== '' && s.where.value.trim() !== '';
 const toInput = (s: DraftStep): FunnelStepInput =>
-  s.kind === 'page' ? { page: s.match } : { event: s.match };
+  s.kind === 'page'
+    ? { page: s.match }
+    : {
+        event: s.match,
+        ...(hasFilter(s) ? { properties: { [s.where.key.trim()]: s.where.value.trim() } } : {}),
+      };
 
 function Builder({
   initial,
@@ -113,7 +133,12 @@ function Builder({
   const apply = () =>
     updateQuery((q) => {
       q.delete('step');
-      for (const s of steps) if (s.match.trim()) q.append('step', stepParam({ ...s, match: s.match.trim() }));
+      q.delete('where');
+      const kept = steps.filter((s) => s.match.trim());
+      kept.forEach((s, i) => {
+        q.append('step', stepParam({ ...s, match: s.match.trim() }));
+        if (hasFilter(s)) q.append('where', `${i + 1}:${s.where.key.trim()}=${s.where.value.trim()}`);
+      });
       q.set('window', String(win));
       if (breakdown) q.set('breakdown', breakdown);
       else q.delete('breakdown');
@@ -164,6 +189,17 @@ function Builder({
               onInput={(e) => update(index, { match: e.currentTarget.value })}
             />
             <span class="builder-step-actions">
+              {step.kind === 'event' && !step.where && (
+                <button
+                  type="button"
+                  class="btn btn-icon btn-ghost btn-sm"
+                  onClick={() => update(index, { where: { key: '', value: '' } })}
+                  aria-label={`Add a property filter to step ${index + 1}`}
+                  title="Only count this event when a property has a value"
+                >
+                  <IconFilter />
+                </button>
+              )}
               <button
                 type="button"
                 class="btn btn-icon btn-ghost btn-sm"
@@ -192,6 +228,48 @@ function Builder({
                 <IconTrash />
               </button>
             </span>
+            {step.kind === 'event' && step.where && (
+              <div class="builder-where">
+                <span class="builder-where-word">where</span>
+                <label class="sr-only" for={`step-key-${index}`}>
+                  Step {index + 1} property
+                </label>
+                <input
+                  id={`step-key-${index}`}
+                  class="input input-sm mono"
+                  placeholder="category"
+                  maxLength={255}
+                  value={step.where.key}
+                  onInput={(e) =>
+                    update(index, { where: { key: e.currentTarget.value, value: step.where?.value ?? '' } })
+                  }
+                />
+                <span class="builder-where-word" aria-hidden="true">
+                  =
+                </span>
+                <label class="sr-only" for={`step-value-${index}`}>
+                  Step {index + 1} property value
+                </label>
+                <input
+                  id={`step-value-${index}`}
+                  class="input input-sm"
+                  placeholder="shoes"
+                  maxLength={1024}
+                  value={step.where.value}
+                  onInput={(e) =>
+                    update(index, { where: { key: step.where?.key ?? '', value: e.currentTarget.value } })
+                  }
+                />
+                <button
+                  type="button"
+                  class="btn btn-icon btn-ghost btn-sm"
+                  onClick={() => update(index, { where: undefined })}
+                  aria-label={`Remove the property filter of step ${index + 1}`}
+                >
+                  <IconTrash />
+                </button>
+              </div>
+            )}
           </li>
         ))}
       </ol>
@@ -246,15 +324,22 @@ function Builder({
   );
 }
 
-function stepLabel(step: { event: string | null; page: string | null }): string {
-  return step.page !== null ? `Viewed ${step.page}` : (step.event ?? '—');
+function stepLabel(
+  step: { event: string | null; page: string | null },
+  input?: FunnelStepInput | undefined,
+): string {
+  if (step.page !== null) return `Viewed ${step.page}`;
+  const where = Object.entries(input?.properties ?? {})
+    .map(([key, value]) => `${key} = ${String(value)}`)
+    .join(', ');
+  return `${step.event ?? '—'}${where ? ` (${where})` : ''}`;
 }
 
 function windowLabel(minutes: number): string {
   return WINDOWS.find((w) => w.minutes === minutes)?.label ?? formatDuration(minutes * 60);
 }
 
-function FunnelSteps({ report }: { report: FunnelReport }) {
+function FunnelSteps({ report, inputs }: { report: FunnelReport; inputs: readonly FunnelStepInput[] }) {
   return (
     <ol class="funnel" aria-label="Funnel steps">
       {report.steps.map((step, index) => {
@@ -276,7 +361,7 @@ function FunnelSteps({ report }: { report: FunnelReport }) {
             <div class="funnel-row">
               <div class="funnel-label">
                 <span class="funnel-index">{index + 1}</span>
-                <span class="funnel-name">{stepLabel(step)}</span>
+                <span class="funnel-name">{stepLabel(step, inputs[index])}</span>
               </div>
               <div class="funnel-bar">
                 <svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
@@ -302,11 +387,24 @@ function FunnelSteps({ report }: { report: FunnelReport }) {
 
 type Group = NonNullable<FunnelReport['breakdown']>['groups'][number];
 
-function FunnelResults({ store, report }: { store: Store; report: FunnelReport }) {
+function FunnelResults({
+  store,
+  report,
+  inputs,
+}: {
+  store: Store;
+  report: FunnelReport;
+  inputs: readonly FunnelStepInput[];
+}) {
   const last = report.steps[report.steps.length - 1];
   const first = report.steps[0];
   const stepColumns: Column<FunnelStep>[] = [
-    { key: 'step', label: 'Step', value: (r) => `${r.step}. ${stepLabel(r)}`, sortable: false },
+    {
+      key: 'step',
+      label: 'Step',
+      value: (r) => `${r.step}. ${stepLabel(r, inputs[r.step - 1])}`,
+      sortable: false,
+    },
     {
       key: 'visitors',
       label: 'Visitors',
@@ -363,7 +461,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
         ...report.steps.map(
           (s, i): Column<Group> => ({
             key: `s${i}`,
-            label: `${i + 1}. ${stepLabel(s)}`,
+            label: `${i + 1}. ${stepLabel(s, inputs[i])}`,
             numeric: true,
             value: (g) => g.steps[i]?.visitors ?? 0,
             format: formatInteger,
@@ -400,7 +498,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
   return (
     <>
       <Card title="Conversion" subtitle={summary}>
-        <FunnelSteps report={report} />
+        <FunnelSteps report={report} inputs={inputs} />
         {report.cartAbandonment && (
           <p class="notice">
             {formatPercent(report.cartAbandonment.rate)} of carts were abandoned (
@@ -440,7 +538,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
 export function FunnelsPage() {
   const store = useStore();
   const { query } = useLocation();
-  const fromUrl = parseSteps(query.getAll('step'));
+  const fromUrl = parseSteps(query.getAll('step'), query.getAll('where'));
   const steps = fromUrl.length >= 2 ? fromUrl : CHECKOUT_PRESET;
   const asked = Number(query.get('window'));
   const windowMinutes = WINDOWS.some((w) => w.minutes === asked) ? asked : DEFAULT_WINDOW;
@@ -468,7 +566,7 @@ export function FunnelsPage() {
         </Card>
         <div class="funnel-results">
           <ResourceView state={report} label="Calculating the funnel" what="The funnel report" rows={5}>
-            {(data) => <FunnelResults store={store} report={data} />}
+            {(data) => <FunnelResults store={store} report={data} inputs={request.steps} />}
           </ResourceView>
         </div>
       </div>
