@@ -423,7 +423,7 @@ function FunnelResults({
     },
     {
       key: 'overall',
-      label: 'Of first step',
+      label: 'Overall',
       numeric: true,
       value: (r) => r.overallConversionRate,
       format: (v) => formatPercent(v),
@@ -431,7 +431,7 @@ function FunnelResults({
     },
     {
       key: 'rate',
-      label: 'From previous',
+      label: 'Step rate',
       numeric: true,
       value: (r) => r.conversionRate,
       format: (v) => formatPercent(v),
@@ -447,7 +447,7 @@ function FunnelResults({
     },
     {
       key: 'time',
-      label: 'Median time from previous',
+      label: 'Median time',
       numeric: true,
       value: (r) => (r.medianMsFromPrevious === null ? null : r.medianMsFromPrevious / 1000),
       format: formatDuration,
@@ -518,7 +518,11 @@ function FunnelResults({
         </details>
       </Card>
       {breakdown && (
-        <Card title={`By ${dimensionLabel(breakdown.dimension).toLowerCase()}`} flush>
+        <Card
+          title={`By ${dimensionLabel(breakdown.dimension).toLowerCase()}`}
+          class="funnel-breakdown"
+          flush
+        >
           <DataTable
             caption="Funnel breakdown"
             rows={breakdown.groups}
