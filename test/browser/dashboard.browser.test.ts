@@ -285,7 +285,9 @@ describe.each(MODES)('dashboard in a browser, $name', (mode) => {
     if (!store) throw new Error('the store the dashboard created is missing');
     storeDbId = store.id;
     const scopes = ['reports:read', 'events:read', 'privacy:read', 'deadletters:read'] as const;
-    apiKey = (await keys.create(store, { type: 'secret', scopes: [...scopes] }, SYSTEM)).secret;
+    apiKey = (
+      await keys.create(store, { type: 'secret', name: 'Reporting script', scopes: [...scopes] }, SYSTEM)
+    ).secret;
   });
 
   it('creates a write key in the guide and shows the snippet with it', async () => {
