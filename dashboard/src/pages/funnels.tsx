@@ -10,22 +10,15 @@ import { ResourceView } from '../components/states.js';
 import { Card } from '../components/ui.js';
 import { dimensionLabel } from '../lib/filters.js';
 import { formatDuration, formatInteger, formatPercent } from '../lib/format.js';
+import {
+  CHECKOUT_PRESET,
+  type DraftStep,
+  MAX_FUNNEL_STEPS,
+  parseSteps,
+  stepParams,
+  toStepInput,
+} from '../lib/funnel-steps.js';
 import { updateQuery, useLocation } from '../lib/router.js';
-
-/** A step in the builder: an event name or a page path, and for events an optional `property = value`. */
-interface DraftStep {
-  kind: 'event' | 'page';
-  match: string;
-  where?: { key: string; value: string };
-}
-
-/** The server's checkout funnel (GET reports/funnel), the one most stores want first. */
-export const CHECKOUT_PRESET: readonly DraftStep[] = [
-  { kind: 'event', match: 'Product Viewed' },
-  { kind: 'event', match: 'Product Added' },
-  { kind: 'event', match: 'Checkout Started' },
-  { kind: 'event', match: 'Order Completed' },
-];
 
 const SUGGESTED_EVENTS = [
   'Products Searched',
@@ -62,43 +55,6 @@ const BREAKDOWNS: readonly FunnelBreakdown[] = [
   'country',
 ];
 
-const MAX_STEPS = 10;
-
-/**
- * Steps from the URL: `step=event:Product Viewed` in order, and property filters as `where=1:category=shoes`
- * (1-based step number, the property, `=`, the value; the value may itself contain `=`).
- */
-export function parseSteps(values: readonly string[], wheres: readonly string[] = []): DraftStep[] {
-  const steps = values
-    .map((value): DraftStep | null => {
-      const mark = value.indexOf(':');
-      const kind = value.slice(0, mark);
-      const match = value.slice(mark + 1).trim();
-      return mark > 0 && (kind === 'event' || kind === 'page') && match ? { kind, match } : null;
-    })
-    .filter((s): s is DraftStep => s !== null)
-    .slice(0, MAX_STEPS);
-  for (const where of wheres) {
-    const match = /^(\d+):([^=]+)=(.*)$/s.exec(where);
-    const step = match ? steps[Number(match[1]) - 1] : undefined;
-    const key = match?.[2]?.trim() ?? '';
-    const value = match?.[3]?.trim() ?? '';
-    if (step && step.kind === 'event' && key && value) step.where = { key, value };
-  }
-  return steps;
-}
-
-const stepParam = (s: DraftStep) => `${s.kind}:${s.match}`;
-const hasFilter = (s: DraftStep): s is DraftStep & { where: { key: string; value: string } } =>
-  s.kind === 'event' && !!s.where && s.where.key.trim() !== '' && s.where.value.trim() !== '';
-const toInput = (s: DraftStep): FunnelStepInput =>
-  s.kind === 'page'
-    ? { page: s.match }
-    : {
-        event: s.match,
-        ...(hasFilter(s) ? { properties: { [s.where.key.trim()]: s.where.value.trim() } } : {}),
-      };
-
 function Builder({
   initial,
   windowMinutes: initialWindow,
@@ -134,11 +90,9 @@ function Builder({
     updateQuery((q) => {
       q.delete('step');
       q.delete('where');
-      const kept = steps.filter((s) => s.match.trim());
-      kept.forEach((s, i) => {
-        q.append('step', stepParam({ ...s, match: s.match.trim() }));
-        if (hasFilter(s)) q.append('where', `${i + 1}:${s.where.key.trim()}=${s.where.value.trim()}`);
-      });
+      const params = stepParams(steps);
+      for (const step of params.step) q.append('step', step);
+      for (const where of params.where) q.append('where', where);
       q.set('window', String(win));
       if (breakdown) q.set('breakdown', breakdown);
       else q.delete('breakdown');
@@ -277,7 +231,7 @@ function Builder({
         <button
           type="button"
           class="btn btn-ghost btn-sm"
-          disabled={steps.length >= MAX_STEPS}
+          disabled={steps.length >= MAX_FUNNEL_STEPS}
           onClick={() => setSteps((list) => [...list, { kind: 'event', match: '' }])}
         >
           <IconPlus /> Add step
@@ -551,7 +505,7 @@ export function FunnelsPage() {
   const { range, params } = useReportContext(store);
   const stepsKey = JSON.stringify(steps);
   const request = useMemo(
-    () => ({ steps: steps.map(toInput), windowMinutes, ...(breakdown ? { breakdown } : {}) }),
+    () => ({ steps: steps.map(toStepInput), windowMinutes, ...(breakdown ? { breakdown } : {}) }),
     [stepsKey, windowMinutes, breakdown],
   );
   const report = useResource(`funnel:${store.id}:${JSON.stringify([params, request])}`, (signal) =>
