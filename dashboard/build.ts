@@ -1,10 +1,9 @@
 // Builds the dashboard (dashboard/src) into content-hashed static files, in memory: index.html, one script,
 // one stylesheet and the icon. Run `npx tsx dashboard/build.ts` to write them to dist/dashboard and print sizes.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   contentTypeOf,
   type DashboardBuild,

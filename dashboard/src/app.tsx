@@ -37,6 +37,8 @@ const STORE_PAGES: Record<string, PageLoader> = {
   funnels: () => import('./pages/funnels.js').then((m) => m.FunnelsPage),
   attribution: () => import('./pages/attribution.js').then((m) => m.AttributionPage),
   live: () => import('./pages/live.js').then((m) => m.LivePage),
+  'settings/organization': () =>
+    import('./pages/settings/organization.js').then((m) => m.OrganizationSettingsPage),
   'settings/store': () => import('./pages/settings/store-settings.js').then((m) => m.StoreSettingsPage),
   'settings/keys': () => import('./pages/settings/api-keys.js').then((m) => m.ApiKeysPage),
   'settings/members': () => import('./pages/settings/members.js').then((m) => m.MembersPage),
@@ -48,6 +50,7 @@ const STORE_PAGES: Record<string, PageLoader> = {
 
 /** Organization-wide pages, reachable without a store. */
 const ORG_PAGES: Record<string, PageLoader> = {
+  'settings/organization': STORE_PAGES['settings/organization']!,
   'settings/members': STORE_PAGES['settings/members']!,
   'settings/jobs': STORE_PAGES['settings/jobs']!,
   'settings/audit': STORE_PAGES['settings/audit']!,

@@ -35,13 +35,16 @@ import type {
 const store = (storeId: string) => `/api/v1/stores/${seg(storeId)}`;
 const org = (orgId: string) => `/api/v1/orgs/${seg(orgId)}`;
 
+/** Reports with a time series: only they take `granularity` (the others refuse unknown query fields). */
+const SERIES_REPORTS: ReadonlySet<ReportName> = new Set<ReportName>(['overview', 'ecommerce']);
+
 /** The query string of a report: see ReportQuery in types.ts. Filters are plain `dimension=value` pairs. */
-export function reportQuery(params: ReportQuery): Query {
+export function reportQuery(params: ReportQuery, options: { hasSeries?: boolean } = {}): Query {
   const query: Query = {
     from: params.from,
     to: params.to,
     compare: params.compare,
-    granularity: params.granularity,
+    granularity: options.hasSeries ? params.granularity : undefined,
     limit: params.limit,
   };
   for (const filter of params.filters ?? []) query[filter.dimension] = filter.value;
@@ -57,6 +60,7 @@ export const api = {
   organizations: (signal?: AbortSignal) =>
     http.get<ItemList<OrganizationSummary>>('/api/v1/orgs', undefined, signal),
   createOrganization: (name: string) => http.post<OrganizationSummary>('/api/v1/orgs', { name }),
+  renameOrganization: (orgId: string, name: string) => http.patch<OrganizationSummary>(org(orgId), { name }),
 
   stores: (orgId: string, signal?: AbortSignal) =>
     http.get<ItemList<Store>>(`${org(orgId)}/stores`, undefined, signal),
@@ -118,7 +122,11 @@ export const api = {
     http.get<CursorPage<CronRun>>(`${org(orgId)}/cron/runs`, query, signal),
 
   report: <N extends ReportName>(storeId: string, name: N, params: ReportQuery, signal?: AbortSignal) =>
-    http.get<ReportShapes[N]>(`${store(storeId)}/reports/${name}`, reportQuery(params), signal),
+    http.get<ReportShapes[N]>(
+      `${store(storeId)}/reports/${name}`,
+      reportQuery(params, { hasSeries: SERIES_REPORTS.has(name) }),
+      signal,
+    ),
   /** A funnel of your own steps (POST: the steps do not fit a query string). */
   funnel: (storeId: string, params: ReportQuery, body: FunnelRequest, signal?: AbortSignal) =>
     http.post<FunnelReport>(`${store(storeId)}/reports/funnel`, body, reportQuery(params), signal),

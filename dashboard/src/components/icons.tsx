@@ -103,6 +103,12 @@ export const IconUsers = (p: P) => (
     <path d="M23 21v-2a4 4 0 0 0-3-3.9M16 3.1a4 4 0 0 1 0 7.8" />
   </Icon>
 );
+export const IconBuilding = (p: P) => (
+  <Icon {...p}>
+    <path d="M4 21V4a1 1 0 0 1 1-1h9a1 1 0 0 1 1 1v17M15 9h4a1 1 0 0 1 1 1v11M2 21h20" />
+    <path d="M8 7h3M8 11h3M8 15h3" />
+  </Icon>
+);
 export const IconShield = (p: P) => (
   <Icon {...p}>
     <path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z" />

@@ -3,6 +3,7 @@ import type { Permission } from '../lib/permissions.js';
 import {
   IconAcquisition,
   IconBox,
+  IconBuilding,
   IconCart,
   IconClock,
   IconFunnel,
@@ -55,6 +56,14 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { id: 'funnels', label: 'Funnels', permission: 'reports:read', icon: IconFunnel, group: 'reports' },
   { id: 'attribution', label: 'Attribution', permission: 'reports:read', icon: IconTarget, group: 'reports' },
   { id: 'live', label: 'Live', permission: 'reports:read', icon: IconPulse, group: 'reports' },
+  {
+    id: 'settings/organization',
+    label: 'Organization',
+    permission: 'org:read',
+    icon: IconBuilding,
+    group: 'settings',
+    orgScoped: true,
+  },
   { id: 'settings/store', label: 'Store', permission: 'stores:read', icon: IconStore, group: 'settings' },
   { id: 'settings/keys', label: 'API keys', permission: 'keys:read', icon: IconKey, group: 'settings' },
   {

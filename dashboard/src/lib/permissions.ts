@@ -30,6 +30,8 @@ const VIEWER: Permission[] = ['org:read', 'stores:read', 'reports:read'];
 const ANALYST: Permission[] = [...VIEWER, 'events:read'];
 const ADMIN: Permission[] = [
   ...ANALYST,
+  // Renaming the organization: admins run it day to day; what stays owner-only is granting the owner role.
+  'org:write',
   'members:read',
   'members:write',
   'stores:create',
@@ -45,7 +47,7 @@ const ADMIN: Permission[] = [
   'audit:read',
   'cron:read',
 ];
-const OWNER: Permission[] = [...ADMIN, 'org:write'];
+const OWNER: Permission[] = [...ADMIN];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   viewer: new Set(VIEWER),

@@ -4,27 +4,21 @@ import { useResource } from '../api/hooks.js';
 import type { FunnelBreakdown, FunnelReport, FunnelStep, FunnelStepInput, Store } from '../api/types.js';
 import { useStore } from '../app-context.js';
 import { type Column, DataTable } from '../components/data-table.js';
-import { IconArrowDown, IconArrowUp, IconPlus, IconTrash } from '../components/icons.js';
+import { IconArrowDown, IconArrowUp, IconFilter, IconPlus, IconTrash } from '../components/icons.js';
 import { ReportHeader, useReportContext } from '../components/report-frame.js';
 import { ResourceView } from '../components/states.js';
 import { Card } from '../components/ui.js';
 import { dimensionLabel } from '../lib/filters.js';
 import { formatDuration, formatInteger, formatPercent } from '../lib/format.js';
+import {
+  CHECKOUT_PRESET,
+  type DraftStep,
+  MAX_FUNNEL_STEPS,
+  parseSteps,
+  stepParams,
+  toStepInput,
+} from '../lib/funnel-steps.js';
 import { updateQuery, useLocation } from '../lib/router.js';
-
-/** A step in the builder: an event name or a page path. */
-interface DraftStep {
-  kind: 'event' | 'page';
-  match: string;
-}
-
-/** The server's checkout funnel (GET reports/funnel), the one most stores want first. */
-export const CHECKOUT_PRESET: readonly DraftStep[] = [
-  { kind: 'event', match: 'Product Viewed' },
-  { kind: 'event', match: 'Product Added' },
-  { kind: 'event', match: 'Checkout Started' },
-  { kind: 'event', match: 'Order Completed' },
-];
 
 const SUGGESTED_EVENTS = [
   'Products Searched',
@@ -61,24 +55,6 @@ const BREAKDOWNS: readonly FunnelBreakdown[] = [
   'country',
 ];
 
-const MAX_STEPS = 10;
-
-export function parseSteps(values: readonly string[]): DraftStep[] {
-  return values
-    .map((value): DraftStep | null => {
-      const mark = value.indexOf(':');
-      const kind = value.slice(0, mark);
-      const match = value.slice(mark + 1).trim();
-      return mark > 0 && (kind === 'event' || kind === 'page') && match ? { kind, match } : null;
-    })
-    .filter((s): s is DraftStep => s !== null)
-    .slice(0, MAX_STEPS);
-}
-
-const stepParam = (s: DraftStep) => `${s.kind}:${s.match}`;
-const toInput = (s: DraftStep): FunnelStepInput =>
-  s.kind === 'page' ? { page: s.match } : { event: s.match };
-
 function Builder({
   initial,
   windowMinutes: initialWindow,
@@ -113,7 +89,10 @@ function Builder({
   const apply = () =>
     updateQuery((q) => {
       q.delete('step');
-      for (const s of steps) if (s.match.trim()) q.append('step', stepParam({ ...s, match: s.match.trim() }));
+      q.delete('where');
+      const params = stepParams(steps);
+      for (const step of params.step) q.append('step', step);
+      for (const where of params.where) q.append('where', where);
       q.set('window', String(win));
       if (breakdown) q.set('breakdown', breakdown);
       else q.delete('breakdown');
@@ -164,6 +143,17 @@ function Builder({
               onInput={(e) => update(index, { match: e.currentTarget.value })}
             />
             <span class="builder-step-actions">
+              {step.kind === 'event' && !step.where && (
+                <button
+                  type="button"
+                  class="btn btn-icon btn-ghost btn-sm"
+                  onClick={() => update(index, { where: { key: '', value: '' } })}
+                  aria-label={`Add a property filter to step ${index + 1}`}
+                  title="Only count this event when a property has a value"
+                >
+                  <IconFilter />
+                </button>
+              )}
               <button
                 type="button"
                 class="btn btn-icon btn-ghost btn-sm"
@@ -192,6 +182,48 @@ function Builder({
                 <IconTrash />
               </button>
             </span>
+            {step.kind === 'event' && step.where && (
+              <div class="builder-where">
+                <span class="builder-where-word">where</span>
+                <label class="sr-only" for={`step-key-${index}`}>
+                  Step {index + 1} property
+                </label>
+                <input
+                  id={`step-key-${index}`}
+                  class="input input-sm mono"
+                  placeholder="category"
+                  maxLength={255}
+                  value={step.where.key}
+                  onInput={(e) =>
+                    update(index, { where: { key: e.currentTarget.value, value: step.where?.value ?? '' } })
+                  }
+                />
+                <span class="builder-where-word" aria-hidden="true">
+                  =
+                </span>
+                <label class="sr-only" for={`step-value-${index}`}>
+                  Step {index + 1} property value
+                </label>
+                <input
+                  id={`step-value-${index}`}
+                  class="input input-sm"
+                  placeholder="shoes"
+                  maxLength={1024}
+                  value={step.where.value}
+                  onInput={(e) =>
+                    update(index, { where: { key: step.where?.key ?? '', value: e.currentTarget.value } })
+                  }
+                />
+                <button
+                  type="button"
+                  class="btn btn-icon btn-ghost btn-sm"
+                  onClick={() => update(index, { where: undefined })}
+                  aria-label={`Remove the property filter of step ${index + 1}`}
+                >
+                  <IconTrash />
+                </button>
+              </div>
+            )}
           </li>
         ))}
       </ol>
@@ -199,7 +231,7 @@ function Builder({
         <button
           type="button"
           class="btn btn-ghost btn-sm"
-          disabled={steps.length >= MAX_STEPS}
+          disabled={steps.length >= MAX_FUNNEL_STEPS}
           onClick={() => setSteps((list) => [...list, { kind: 'event', match: '' }])}
         >
           <IconPlus /> Add step
@@ -246,15 +278,22 @@ function Builder({
   );
 }
 
-function stepLabel(step: { event: string | null; page: string | null }): string {
-  return step.page !== null ? `Viewed ${step.page}` : (step.event ?? '—');
+function stepLabel(
+  step: { event: string | null; page: string | null },
+  input?: FunnelStepInput | undefined,
+): string {
+  if (step.page !== null) return `Viewed ${step.page}`;
+  const where = Object.entries(input?.properties ?? {})
+    .map(([key, value]) => `${key} = ${String(value)}`)
+    .join(', ');
+  return `${step.event ?? '—'}${where ? ` (${where})` : ''}`;
 }
 
 function windowLabel(minutes: number): string {
   return WINDOWS.find((w) => w.minutes === minutes)?.label ?? formatDuration(minutes * 60);
 }
 
-function FunnelSteps({ report }: { report: FunnelReport }) {
+function FunnelSteps({ report, inputs }: { report: FunnelReport; inputs: readonly FunnelStepInput[] }) {
   return (
     <ol class="funnel" aria-label="Funnel steps">
       {report.steps.map((step, index) => {
@@ -276,7 +315,7 @@ function FunnelSteps({ report }: { report: FunnelReport }) {
             <div class="funnel-row">
               <div class="funnel-label">
                 <span class="funnel-index">{index + 1}</span>
-                <span class="funnel-name">{stepLabel(step)}</span>
+                <span class="funnel-name">{stepLabel(step, inputs[index])}</span>
               </div>
               <div class="funnel-bar">
                 <svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
@@ -302,11 +341,24 @@ function FunnelSteps({ report }: { report: FunnelReport }) {
 
 type Group = NonNullable<FunnelReport['breakdown']>['groups'][number];
 
-function FunnelResults({ store, report }: { store: Store; report: FunnelReport }) {
+function FunnelResults({
+  store,
+  report,
+  inputs,
+}: {
+  store: Store;
+  report: FunnelReport;
+  inputs: readonly FunnelStepInput[];
+}) {
   const last = report.steps[report.steps.length - 1];
   const first = report.steps[0];
   const stepColumns: Column<FunnelStep>[] = [
-    { key: 'step', label: 'Step', value: (r) => `${r.step}. ${stepLabel(r)}`, sortable: false },
+    {
+      key: 'step',
+      label: 'Step',
+      value: (r) => `${r.step}. ${stepLabel(r, inputs[r.step - 1])}`,
+      sortable: false,
+    },
     {
       key: 'visitors',
       label: 'Visitors',
@@ -325,7 +377,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
     },
     {
       key: 'overall',
-      label: 'Of first step',
+      label: 'Overall',
       numeric: true,
       value: (r) => r.overallConversionRate,
       format: (v) => formatPercent(v),
@@ -333,7 +385,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
     },
     {
       key: 'rate',
-      label: 'From previous',
+      label: 'Step rate',
       numeric: true,
       value: (r) => r.conversionRate,
       format: (v) => formatPercent(v),
@@ -349,7 +401,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
     },
     {
       key: 'time',
-      label: 'Median time from previous',
+      label: 'Median time',
       numeric: true,
       value: (r) => (r.medianMsFromPrevious === null ? null : r.medianMsFromPrevious / 1000),
       format: formatDuration,
@@ -363,7 +415,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
         ...report.steps.map(
           (s, i): Column<Group> => ({
             key: `s${i}`,
-            label: `${i + 1}. ${stepLabel(s)}`,
+            label: `${i + 1}. ${stepLabel(s, inputs[i])}`,
             numeric: true,
             value: (g) => g.steps[i]?.visitors ?? 0,
             format: formatInteger,
@@ -400,7 +452,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
   return (
     <>
       <Card title="Conversion" subtitle={summary}>
-        <FunnelSteps report={report} />
+        <FunnelSteps report={report} inputs={inputs} />
         {report.cartAbandonment && (
           <p class="notice">
             {formatPercent(report.cartAbandonment.rate)} of carts were abandoned (
@@ -420,7 +472,11 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
         </details>
       </Card>
       {breakdown && (
-        <Card title={`By ${dimensionLabel(breakdown.dimension).toLowerCase()}`} flush>
+        <Card
+          title={`By ${dimensionLabel(breakdown.dimension).toLowerCase()}`}
+          class="funnel-breakdown"
+          flush
+        >
           <DataTable
             caption="Funnel breakdown"
             rows={breakdown.groups}
@@ -440,7 +496,7 @@ function FunnelResults({ store, report }: { store: Store; report: FunnelReport }
 export function FunnelsPage() {
   const store = useStore();
   const { query } = useLocation();
-  const fromUrl = parseSteps(query.getAll('step'));
+  const fromUrl = parseSteps(query.getAll('step'), query.getAll('where'));
   const steps = fromUrl.length >= 2 ? fromUrl : CHECKOUT_PRESET;
   const asked = Number(query.get('window'));
   const windowMinutes = WINDOWS.some((w) => w.minutes === asked) ? asked : DEFAULT_WINDOW;
@@ -449,7 +505,7 @@ export function FunnelsPage() {
   const { range, params } = useReportContext(store);
   const stepsKey = JSON.stringify(steps);
   const request = useMemo(
-    () => ({ steps: steps.map(toInput), windowMinutes, ...(breakdown ? { breakdown } : {}) }),
+    () => ({ steps: steps.map(toStepInput), windowMinutes, ...(breakdown ? { breakdown } : {}) }),
     [stepsKey, windowMinutes, breakdown],
   );
   const report = useResource(`funnel:${store.id}:${JSON.stringify([params, request])}`, (signal) =>
@@ -468,7 +524,7 @@ export function FunnelsPage() {
         </Card>
         <div class="funnel-results">
           <ResourceView state={report} label="Calculating the funnel" what="The funnel report" rows={5}>
-            {(data) => <FunnelResults store={store} report={data} />}
+            {(data) => <FunnelResults store={store} report={data} inputs={request.steps} />}
           </ResourceView>
         </div>
       </div>

@@ -66,6 +66,7 @@ export function PagesTable({
       bar={(r) => r.pageViews}
       initialSort={{ key: 'pageViews', descending: true }}
       exportName={[store.name, caption]}
+      limit={25}
     />
   );
 }

@@ -131,6 +131,7 @@ export function ProductsPage() {
               bar={(r) => r.revenue}
               initialSort={{ key: 'revenue', descending: true }}
               exportName={[store.name, 'products']}
+              limit={25}
               toolbar={
                 <div class="search">
                   <IconSearch />

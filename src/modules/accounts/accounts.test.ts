@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asUser, createTestApp, PASSWORD, signIn, type TestApp } from '../../../test/harness/app.js';
+import {
+  asUser,
+  createTenant,
+  createTestApp,
+  PASSWORD,
+  signIn,
+  type TestApp,
+} from '../../../test/harness/app.js';
 import { DIALECTS } from '../../../test/harness/databases.js';
 import { LOGIN_WINDOW_MS, SESSION_IDLE_MS } from './accounts.service.js';
 
@@ -223,5 +230,49 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     );
     expect(log.body).not.toContain('203.0.113.77');
     expect(log.body).toContain('203.0.113.0');
+  });
+
+  it('lets an owner or admin rename the organization, audited; analysts and viewers get 403, others 404', async () => {
+    const home = await createTenant(t, 'renamed');
+    const neighbour = await createTenant(t, 'neighbour');
+    const rename = (orgId: string, who: Parameters<typeof asUser>[0], name: string) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/orgs/${orgId}`,
+        headers: asUser(who),
+        payload: { name },
+      });
+
+    const byAdmin = await rename(home.orgId, home.members.admin, '  Acme Outdoor GmbH ');
+    expect(byAdmin.statusCode).toBe(200);
+    expect(byAdmin.json()).toEqual({ id: home.orgId, name: 'Acme Outdoor GmbH', role: 'admin' });
+    const byOwner = await rename(home.orgId, home.owner, 'Acme Outdoor AG');
+    expect(byOwner.statusCode).toBe(200);
+    for (const role of ['analyst', 'viewer'] as const) {
+      const refused = await rename(home.orgId, home.members[role], 'Taken over');
+      expect(refused.statusCode, role).toBe(403);
+    }
+    // A neighbour's owner learns nothing, not even that the organization exists.
+    expect((await rename(home.orgId, neighbour.owner, 'Taken over')).statusCode).toBe(404);
+    expect((await rename(home.orgId, home.owner, '')).statusCode).toBe(400);
+
+    // Every member sees the new name where they pick the organization.
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: asUser(home.members.viewer) });
+    expect(me.json().organizations).toEqual([
+      expect.objectContaining({ id: home.orgId, name: 'Acme Outdoor AG' }),
+    ]);
+    const log = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/orgs/${home.orgId}/audit?action=org.updated`,
+      headers: asUser(home.owner),
+    });
+    const entries = log.json().items as { action: string; details: { name: string } }[];
+    expect(entries.map((e) => e.details.name).sort()).toEqual(['Acme Outdoor AG', 'Acme Outdoor GmbH']);
+    const neighbourMe = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: asUser(neighbour.owner),
+    });
+    expect(neighbourMe.json().organizations).toEqual([expect.objectContaining({ name: 'neighbour org' })]);
   });
 });

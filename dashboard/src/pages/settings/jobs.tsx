@@ -56,6 +56,35 @@ export function schedulerSnippets(origin: string): { id: string; label: string; 
   ];
 }
 
+/** `ipPolicies` → `ip policies`. */
+const words = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+/**
+ * A job's result in a few words (`2 requests · 0 files pruned`): counts of its lists and its numbers. The full
+ * JSON stays in the cell's title and in the CSV.
+ */
+export function describeResult(result: unknown): string {
+  if (result === null || result === undefined) return '';
+  if (typeof result !== 'object' || Array.isArray(result)) {
+    return Array.isArray(result) ? `${formatInteger(result.length)} items` : summarize(result);
+  }
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(result)) {
+    if (Array.isArray(value)) parts.push(`${formatInteger(value.length)} ${words(key)}`);
+    else if (typeof value === 'number') parts.push(`${words(key)} ${formatInteger(value)}`);
+    else if (typeof value === 'string' && value.length <= 40) parts.push(`${words(key)} ${value}`);
+    else if (value && typeof value === 'object') {
+      const inner = Object.entries(value).filter(([, v]) => typeof v === 'number');
+      if (inner.length > 0) {
+        parts.push(
+          `${words(key)}: ${inner.map(([k, v]) => `${words(k)} ${formatInteger(v as number)}`).join(', ')}`,
+        );
+      }
+    }
+  }
+  return parts.length > 0 ? parts.join(' · ') : summarize(result);
+}
+
 function runDuration(run: CronRun): number | null {
   if (!run.finishedAt) return null;
   return (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000;
@@ -138,7 +167,9 @@ export function JobsPage() {
         j.lastRun ? (
           <span class="status-cell">
             <Badge tone={RUN_TONE[j.lastRun.status]}>{j.lastRun.status}</Badge>
-            <span class="truncate muted">{j.lastRun.error ?? summarize(j.lastRun.result)}</span>
+            <span class="truncate muted" title={j.lastRun.error ?? summarize(j.lastRun.result)}>
+              {j.lastRun.error ?? describeResult(j.lastRun.result)}
+            </span>
           </span>
         ) : (
           '—'
@@ -173,7 +204,11 @@ export function JobsPage() {
       key: 'result',
       label: 'Result',
       value: (r) => r.error ?? summarize(r.result),
-      render: (r) => <span class="truncate">{r.error ?? summarize(r.result)}</span>,
+      render: (r) => (
+        <span class="truncate" title={r.error ?? summarize(r.result)}>
+          {r.error ?? describeResult(r.result)}
+        </span>
+      ),
       secondary: true,
     },
   ];

@@ -38,16 +38,15 @@ function subjectText(r: PrivacyRequest): string {
   return r.identifiers.map((i) => IDENTIFIER_LABELS[i]).join(' + ') || '—';
 }
 
+const plural = (count: number, noun: string) => `${formatInteger(count)} ${noun}${count === 1 ? '' : 's'}`;
+
 function countsText(r: PrivacyRequest): string {
   const c = r.counts;
   const rows = c.events + c.orders + c.orderAdjustments + c.deadLetters + c.derivedRows;
-  if (r.kind === 'export') return `${formatInteger(rows)} records`;
-  const parts = [
-    `${formatInteger(c.events)} events`,
-    `${formatInteger(c.orders + c.orderAdjustments)} order rows`,
-  ];
-  if (c.deadLetters) parts.push(`${formatInteger(c.deadLetters)} dead letters`);
-  if (c.derivedRows) parts.push(`${formatInteger(c.derivedRows)} report rows`);
+  if (r.kind === 'export') return plural(rows, 'record');
+  const parts = [plural(c.events, 'event'), plural(c.orders + c.orderAdjustments, 'order row')];
+  if (c.deadLetters) parts.push(plural(c.deadLetters, 'dead letter'));
+  if (c.derivedRows) parts.push(plural(c.derivedRows, 'report row'));
   return `${parts.join(' · ')} deleted`;
 }
 
