@@ -294,19 +294,24 @@ export function createFakeCleaner(name: string, rowsPerCall = 2) {
       name,
       deleteStoreBefore: async (storeId: number, beforeMs: number, _tx: unknown, options: CleanOptionsLike) =>
         take((row) => row.storeId === storeId && row.atMs < beforeMs, options),
-      deleteSubject: async (
-        storeId: number,
+      // The plan is the subject itself: the fake's rows carry the identifiers, so it needs nothing else.
+      planSubject: async (
+        _storeId: number,
         subject: { userId: string | null; anonymousId: string | null },
+        _footprint: unknown,
         _tx: unknown,
-        options: CleanOptionsLike,
-      ) =>
-        take(
+      ) => JSON.stringify(subject),
+      deleteSubject: async (storeId: number, plan: string, _tx: unknown, options: CleanOptionsLike) => {
+        const subject = JSON.parse(plan) as { userId: string | null; anonymousId: string | null };
+        const rows = take(
           (row) =>
             row.storeId === storeId &&
             ((subject.userId !== null && row.userId === subject.userId) ||
               (subject.anonymousId !== null && row.anonymousId === subject.anonymousId)),
           options,
-        ),
+        );
+        return { rows, plan: options.countOnly || rows > 0 ? plan : null };
+      },
       deleteStore: async (storeId: number, _tx: unknown, options: CleanOptionsLike) =>
         take((row) => row.storeId === storeId, options),
     },
