@@ -18,6 +18,7 @@ import {
 } from '../../../test/harness/maintenance-app.js';
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import { keyStatus } from '../keys/index.js';
+import { localDay } from '../reports/index.js';
 import type { Store } from '../stores/index.js';
 import type {
   DbMaintenanceResult,
@@ -29,6 +30,20 @@ import type {
 import { retentionCutoffMs } from './retention-cutoff.js';
 
 const DAY_MS = 86_400_000;
+/** Every table of the reports module with the column retention cuts it by (none: settings, kept). */
+const REPORT_TABLES = [
+  ['report_hourly', 'hour_ms'],
+  ['report_sessions', 'started_at_ms'],
+  ['report_orders', 'placed_at_ms'],
+  ['report_funnel_events', 'timestamp_ms'],
+  ['report_daily_dims', 'day'],
+  ['report_daily_pages', 'day'],
+  ['report_daily_products', 'day'],
+  ['report_visitor_days', 'day'],
+  ['report_visitor_pairs', 'day'],
+  ['report_state', null],
+  ['report_currency_rates', null],
+] as const;
 const T0 = Date.parse('2026-11-25T12:00:00Z');
 
 describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
@@ -51,6 +66,25 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     await flush(t);
   };
   const counts = async (store: Store) => t.pipelineData.countStoreRows(store.id);
+  const db = () => t.db.database.typed<unknown>();
+  /** Rollup rows of a store, per table; with a cutoff, only those of hours and local days before it. */
+  const rollupRows = async (store: Store, before?: { ms: number; day: number }) => {
+    const out: Record<string, number> = {};
+    for (const [table, column] of REPORT_TABLES) {
+      const limit = before
+        ? column === 'day'
+          ? sql` and day < ${before.day}`
+          : column
+            ? sql` and ${sql.ref(column)} < ${before.ms}`
+            : sql` and 1 = 0`
+        : sql``;
+      const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}
+        where store_id = ${store.id}${limit}`.execute(db());
+      out[table] = Number(result.rows[0]?.n ?? 0);
+    }
+    return out;
+  };
+  const sum = (rows: Record<string, number>) => Object.values(rows).reduce((a, b) => a + b, 0);
 
   describe('retention', () => {
     let a: Tenant;
@@ -58,6 +92,10 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     let storeA: Store;
     let storeB: Store;
     let cutoffA: number;
+    /** Store A's rollup rows before its cutoff, and its reports of the kept days, before retention ran. */
+    let oldRollupsA: number;
+    let keptReportA: unknown;
+    let rollupsB: Record<string, number>;
     const kept: { a: string[]; b: string[] } = { a: [], b: [] };
     const gone: string[] = [];
 
@@ -138,8 +176,23 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         { storeId: storeB.id, atMs: cutoffA - 1, userId: null, anonymousId: null },
       );
       t.clock.set(T0);
+      oldRollupsA = sum(await rollupRows(storeA, cutoffOfA()));
+      keptReportA = await keptReport();
+      rollupsB = await rollupRows(storeB);
     });
 
+    const cutoffOfA = () => ({ ms: cutoffA, day: localDay('Pacific/Auckland', cutoffA) });
+    /** The reports of store A's kept days (cutoff day to today). */
+    const keptReport = async () => {
+      const from = new Date(cutoffA).toLocaleDateString('en-CA', { timeZone: 'Pacific/Auckland' });
+      const params = { from, to: '2026-11-26' };
+      const reports = t.services.reports.service;
+      return {
+        overview: await reports.overview(storeA.id, params),
+        ecommerce: await reports.ecommerce(storeA.id, params),
+        products: await reports.products(storeA.id, params),
+      };
+    };
     it('stored what the scenario needs', async () => {
       expect(await counts(storeA)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 2 });
       expect(await counts(storeB)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 1 });
@@ -149,12 +202,13 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       const before = { a: await counts(storeA), b: await counts(storeB), fake: fake.rows().length };
       const outcome = await runJob(t, 'retention', { dryRun: true });
       const result = outcome.result as RetentionResult;
+      expect(oldRollupsA).toBeGreaterThan(0);
       expect(result.totals).toEqual({
         events: 5,
         orders: 1,
         orderAdjustments: 2,
         deadLetters: 1,
-        derivedRows: 3,
+        derivedRows: 3 + oldRollupsA,
       });
       expect(result.stores.map((s) => s.store)).toEqual([a.storeId]);
       expect(result.stores[0]?.cutoff).toBe(new Date(cutoffA).toISOString());
@@ -168,7 +222,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         orders: 1,
         orderAdjustments: 2,
         deadLetters: 1,
-        derivedRows: 3,
+        derivedRows: 3 + oldRollupsA,
       });
       expect(await storedMessageIds(t, storeA.id)).toEqual([...kept.a].sort());
       expect(await storedMessageIds(t, storeB.id)).toEqual([...kept.b].sort());
@@ -181,6 +235,13 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         [storeB.id, cutoffA - 1],
       ]);
       for (const id of gone) expect(await storedMessageIds(t, storeA.id)).not.toContain(id);
+    });
+
+    it("deletes the rollups of hours and local days before the cutoff, keeps the kept days' reports, and leaves the other store's rollups alone", async () => {
+      expect(sum(await rollupRows(storeA, cutoffOfA()))).toBe(0);
+      expect(sum(await rollupRows(storeA))).toBeGreaterThan(0);
+      expect(await keptReport()).toEqual(keptReportA);
+      expect(await rollupRows(storeB)).toEqual(rollupsB);
     });
 
     it('is idempotent: the next run finds nothing left to delete', async () => {
@@ -202,6 +263,8 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     let goneStore: Store;
     let recentStore: Store;
     let aliveStore: Store;
+    let goneRollups: number;
+    let keptRollups: Record<string, number>[];
 
     beforeAll(async () => {
       t.clock.set(T0 - 40 * DAY_MS);
@@ -233,6 +296,10 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       t.clock.set(T0 - 10 * DAY_MS);
       await t.services.stores.softDelete(recentStore, SYSTEM_ACTOR);
       t.clock.set(T0);
+      // A merchant rate: settings of the reports module, which go with the store too.
+      await t.services.reports.putRates(goneStore.id, [{ currency: 'USD', validFromMs: 0, rate: 0.9 }]);
+      goneRollups = sum(await rollupRows(goneStore));
+      keptRollups = [await rollupRows(recentStore), await rollupRows(aliveStore)];
     });
 
     const deletedMemberships = async () => {
@@ -254,7 +321,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
           orders: 1,
           orderAdjustments: 1,
           deadLetters: 1,
-          derivedRows: 1,
+          derivedRows: 1 + goneRollups,
           privacyRows: 1,
           keys: 2,
           stores: 1,
@@ -277,6 +344,8 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       expect(await t.services.keys.repository.listByStore(goneStore.id)).toEqual([]);
       expect(await t.privacy.countStoreRows(goneStore.id)).toBe(0);
       expect(fake.rows().some((r) => r.storeId === goneStore.id)).toBe(false);
+      expect(goneRollups).toBeGreaterThan(2);
+      expect(sum(await rollupRows(goneStore))).toBe(0);
       expect(await deletedMemberships()).toBe(0);
     });
 
@@ -288,6 +357,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         expect(await t.privacy.countStoreRows(store.id)).toBe(1);
         expect(fake.rows().some((r) => r.storeId === store.id)).toBe(true);
       }
+      expect([await rollupRows(recentStore), await rollupRows(aliveStore)]).toEqual(keptRollups);
     });
 
     it('refuses a grace period shorter than the store restore window', async () => {
