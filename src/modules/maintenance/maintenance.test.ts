@@ -19,6 +19,7 @@ import {
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import { keyStatus } from '../keys/index.js';
 import { localDay } from '../reports/index.js';
+import { SIGNING_KEY_PUBLISH_MS } from '../secrets/index.js';
 import type { Store } from '../stores/index.js';
 import type {
   DbMaintenanceResult,
@@ -462,7 +463,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
   });
 
   describe('rotate-secrets', () => {
-    it('adds one signing key per period whatever the number of runs; tokens signed before stay valid', async () => {
+    it('adds one signing key per period whatever the number of runs; it signs after its publish window, tokens signed before stay valid', async () => {
       t.clock.set(T0 + 200 * DAY_MS);
       const signer = t.services.secrets.signer;
       const before = signer.sign('csrf', 'session-1');
@@ -474,6 +475,10 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       const first = (await runJob(t, 'rotate-secrets')).result as RotateSecretsResult;
       expect(first.added).toBe(true);
       expect(first.kid).toBe(dryResult.kid);
+      expect(first.signsFrom).toBe(new Date(t.clock.nowMs() + SIGNING_KEY_PUBLISH_MS).toISOString());
+      // Published verify-only: the old key signs until every instance has loaded the new one.
+      expect(signer.sign('csrf', 'session-1')).toBe(before);
+      t.clock.advance(SIGNING_KEY_PUBLISH_MS);
       const after = signer.sign('csrf', 'session-1');
       expect(after.startsWith(`${first.kid}.`)).toBe(true);
       expect(signer.verify('csrf', 'session-1', before)).toBe(true);
