@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, type Tenant } from '../../../test/harness/app.js';
+import { createTenant, PASSWORD, type Tenant } from '../../../test/harness/app.js';
 import { DIALECTS } from '../../../test/harness/databases.js';
 import {
   createFakeCleaner,
@@ -16,6 +16,7 @@ import {
   storeOf,
   trackAt,
 } from '../../../test/harness/maintenance-app.js';
+import { SESSION_TTL_MS } from '../accounts/index.js';
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import { keyStatus } from '../keys/index.js';
 import { localDay } from '../reports/index.js';
@@ -539,6 +540,44 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       expect((outcome.result as { sessions: number }).sessions).toBeGreaterThan(0);
       const again = await runJob(t, 'purge-sessions');
       expect((again.result as { sessions: number }).sessions).toBe(0);
+    });
+
+    it('deletes exactly the sessions past expiry (their CSRF tokens die with them) and login-throttling records past their window, after a dry run that deletes nothing', async () => {
+      const start = T0 + 500 * DAY_MS;
+      const email = `purge-${dialect}@example.test`;
+      t.clock.set(start);
+      await t.services.accounts.createUser({ email, name: 'purge', password: PASSWORD });
+      const login = (password: string) =>
+        t.services.accounts.login({ email, password, ip: '203.0.113.9', userAgent: null });
+      const expired = await login(PASSWORD);
+      t.clock.set(start + SESSION_TTL_MS - 60 * 60_000);
+      const live = await login(PASSWORD);
+      // After the last successful login (which forgets the account's failures).
+      for (const attempt of [1, 2]) await login(`wrong-${attempt}`).catch(() => undefined);
+      t.clock.set(start + SESSION_TTL_MS + 60_000);
+      await login('wrong-recent').catch(() => undefined);
+      const rows = async () => {
+        const count = async (table: string) =>
+          Number(
+            (await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(db()))
+              .rows[0]?.n ?? 0,
+          );
+        return { sessions: await count('sessions'), loginFailures: await count('login_failures') };
+      };
+      const before = await rows();
+      expect(before.loginFailures).toBe(3);
+
+      const dry = await runJob(t, 'purge-sessions', { dryRun: true });
+      expect(dry.result).toEqual({ sessions: 1, loginFailures: 2 });
+      expect(await rows()).toEqual(before);
+
+      const outcome = await runJob(t, 'purge-sessions');
+      expect(outcome.result).toEqual({ sessions: 1, loginFailures: 2 });
+      expect(await rows()).toEqual({ sessions: before.sessions - 1, loginFailures: 1 });
+      expect(await t.services.accounts.authenticateSession(expired.token)).toBeNull();
+      const stillIn = await t.services.accounts.authenticateSession(live.token);
+      expect(stillIn?.session.publicId).toBe(live.session.publicId);
+      expect(t.services.accounts.verifyCsrf(live.session, live.csrfToken)).toBe(true);
     });
   });
 });
