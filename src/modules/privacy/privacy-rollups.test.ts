@@ -13,11 +13,12 @@ import {
 } from '../../../test/harness/maintenance-app.js';
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import type { Store } from '../stores/index.js';
-import type { PrivacyJobResult, PrivacyRequestView } from './index.js';
+import { type PrivacyJobResult, type PrivacyRequestView, SUPPRESSION_REFRESH_MS } from './index.js';
 
 const T0 = Date.parse('2026-11-25T12:00:00Z');
 const HOUR_MS = 3_600_000;
-const SETTLE_MS = 60_000;
+/** How long an erasure waits before deleting (the default: 12 suppression refreshes). */
+const SETTLE_MS = 12 * SUPPRESSION_REFRESH_MS;
 const ZONE = 'America/New_York';
 const PERIOD = { from: '2026-11-20', to: '2026-11-25' };
 
@@ -195,7 +196,7 @@ describe.each(DIALECTS)('erasure takes the person out of the reports on %s', (di
   };
 
   beforeAll(async () => {
-    t = await createMaintenanceTestApp(dialect, { startMs: T0, privacy: { settleMs: SETTLE_MS } });
+    t = await createMaintenanceTestApp(dialect, { startMs: T0 });
     erased = await createTenant(t, `rerased${dialect}`);
     truth = await createTenant(t, `rtruth${dialect}`);
     other = await createTenant(t, `rother${dialect}`);

@@ -28,7 +28,8 @@ import {
 } from './index.js';
 
 const T0 = Date.parse('2026-11-25T12:00:00Z');
-const SETTLE_MS = 60_000;
+/** How long an erasure waits before deleting (the default: 12 suppression refreshes). */
+const SETTLE_MS = 12 * SUPPRESSION_REFRESH_MS;
 const DAY_MS = 86_400_000;
 /**
  * Derived rows of the erased person: 2 of the fake cleaner and 9 rollup rows of the reports cleaner (their
@@ -45,7 +46,7 @@ describe.each(DIALECTS)('privacy on %s', (dialect) => {
   const fake = createFakeCleaner('test-rollups');
 
   beforeAll(async () => {
-    t = await createMaintenanceTestApp(dialect, { startMs: T0, privacy: { settleMs: SETTLE_MS } });
+    t = await createMaintenanceTestApp(dialect, { startMs: T0 });
     t.privacy.addDerivedDataCleaner(fake.cleaner);
     a = await createTenant(t, `prva${dialect}`);
     b = await createTenant(t, `prvb${dialect}`);
