@@ -79,9 +79,14 @@ const usedSlots = new Map<string, Set<number>>();
 
 /**
  * Runs a job through cron's exactly-once claim with an explicit slot: the latest slot of its schedule that
- * this test file has not used yet (dry runs take no claim, so they reuse the latest). Fails unless it ran.
+ * this test file has not used yet (dry runs take no claim, so they reuse the latest). Fails unless it ran
+ * (or, with `expect: 'failed'`, unless its handler failed).
  */
-export async function runJob(t: MaintenanceTestApp, name: string, options: { dryRun?: boolean } = {}) {
+export async function runJob(
+  t: MaintenanceTestApp,
+  name: string,
+  options: { dryRun?: boolean; expect?: 'ran' | 'failed' } = {},
+) {
   const job = t.cron.jobs().find((j) => j.name === name);
   if (!job) throw new Error(`job ${name} is not registered`);
   let slotMs = previousSlot(job.expression, t.clock.nowMs());
@@ -97,8 +102,8 @@ export async function runJob(t: MaintenanceTestApp, name: string, options: { dry
   const result = await t.cron.run(name, { slot: slotMs, dryRun: options.dryRun ?? false });
   if (!result.ok) throw result.error;
   const outcome: RunOutcome = result.value;
-  expect(outcome.error).toBeNull();
-  expect(outcome.status).toBe('ran');
+  if ((options.expect ?? 'ran') === 'ran') expect(outcome.error).toBeNull();
+  expect(outcome.status).toBe(options.expect ?? 'ran');
   return outcome;
 }
 

@@ -42,6 +42,15 @@ const X: Person = {
   product: 'sku-x',
   price: 40,
 };
+/** Erased in a run that crashes half-way through the rollups. */
+const Z: Person = {
+  anonymousId: 'anon-z',
+  userId: 'user-z',
+  campaign: 'winter-z',
+  landing: '/z-landing',
+  product: 'sku-z',
+  price: 70,
+};
 const Y: Person = {
   anonymousId: 'anon-y',
   userId: 'user-y',
@@ -138,8 +147,8 @@ describe.each(DIALECTS)('erasure takes the person out of the reports on %s', (di
   let otherRollupsBefore: unknown;
 
   const db = () => t.db.database.typed<unknown>();
-  const personRows = async (store: Store) => {
-    const keys = [visitorKey(`a:${X.anonymousId}`), visitorKey(`u:${X.userId}`)];
+  const personRows = async (store: Store, person: Person = X) => {
+    const keys = [visitorKey(`a:${person.anonymousId}`), visitorKey(`u:${person.userId}`)];
     let total = 0;
     for (const table of ['report_sessions', 'report_visitor_days', 'report_funnel_events', 'report_orders']) {
       const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}
@@ -275,6 +284,55 @@ describe.each(DIALECTS)('erasure takes the person out of the reports on %s', (di
     expect(receipt.counts.derivedRows).toBe(subjectRowsBefore);
     expect(receipt.counts.events).toBe(8);
     expect(receipt.counts.orders).toBe(2);
+  });
+
+  it('resumes an erasure whose run crashed half-way through the rollups from the stored plan, without counting anything twice', async () => {
+    expect((await sendEvents(t, erased.writeKey, traffic([Z]))).rejected).toEqual([]);
+    await flush(t);
+    const zRows = await personRows(erasedStore, Z);
+    expect(zRows).toBeGreaterThan(0);
+    // The instance dies while rebuilding the second of the person's days: the first day is committed,
+    // the person's raw rows are already gone, so the next run can only find the other days in the plan.
+    const cleaner = t.services.reports.derivedDataCleaner;
+    const rebuildDay = cleaner.deleteSubject;
+    let steps = 0;
+    cleaner.deleteSubject = async (storeId, plan, tx, options) => {
+      if (!options.countOnly && ++steps === 2) throw new Error('instance crashed');
+      return rebuildDay(storeId, plan, tx, options);
+    };
+    try {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/stores/${erased.storeId}/privacy/erasures`,
+        headers: asKey(erased.secretKey),
+        payload: { userId: Z.userId, anonymousId: Z.anonymousId },
+      });
+      const id = (created.json() as PrivacyRequestView).id;
+      t.clock.advance(SETTLE_MS + 1000);
+      const crashed = await runJob(t, 'privacy', { expect: 'failed' });
+      expect(crashed.error).toContain('instance crashed');
+      expect(await personRows(erasedStore, Z)).toBeGreaterThan(0);
+
+      // After the request's lease (5 minutes) another run takes it over and finishes it.
+      t.clock.advance(5 * 60_000 + 1000);
+      const resumed = await runJob(t, 'privacy');
+      expect((resumed.result as PrivacyJobResult).requests.find((r) => r.id === id)?.outcome).toBe('done');
+      expect(steps).toBeGreaterThan(2);
+      expect(await personRows(erasedStore, Z)).toBe(0);
+      expect(await reportsOf(erased)).toEqual(await reportsOf(truth));
+      const read = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/stores/${erased.storeId}/privacy/erasures/${id}`,
+        headers: asKey(erased.secretKey),
+      });
+      expect((read.json() as PrivacyRequestView).counts).toMatchObject({
+        events: 8,
+        orders: 2,
+        derivedRows: zRows,
+      });
+    } finally {
+      cleaner.deleteSubject = rebuildDay;
+    }
   });
 
   it('is idempotent: erasing the person again changes no report', async () => {
