@@ -51,6 +51,15 @@ const Z: Person = {
   product: 'sku-z',
   price: 70,
 };
+/** Erased by user id only: their anonymous browsing stays. */
+const W: Person = {
+  anonymousId: 'anon-w',
+  userId: 'user-w',
+  campaign: 'winter-w',
+  landing: '/w-landing',
+  product: 'sku-w',
+  price: 55,
+};
 const Y: Person = {
   anonymousId: 'anon-y',
   userId: 'user-y',
@@ -291,13 +300,14 @@ describe.each(DIALECTS)('erasure takes the person out of the reports on %s', (di
     await flush(t);
     const zRows = await personRows(erasedStore, Z);
     expect(zRows).toBeGreaterThan(0);
-    // The instance dies while rebuilding the second of the person's days: the first day is committed,
-    // the person's raw rows are already gone, so the next run can only find the other days in the plan.
+    // The instance dies while rebuilding the second of the person's days (the cleaner's first step deletes
+    // their order rows, the second rebuilds the first day): those are committed, the person's raw rows are
+    // already gone, so the next run can only find the other days in the plan.
     const cleaner = t.services.reports.derivedDataCleaner;
     const rebuildDay = cleaner.deleteSubject;
     let steps = 0;
     cleaner.deleteSubject = async (storeId, plan, tx, options) => {
-      if (!options.countOnly && ++steps === 2) throw new Error('instance crashed');
+      if (!options.countOnly && ++steps === 3) throw new Error('instance crashed');
       return rebuildDay(storeId, plan, tx, options);
     };
     try {
@@ -317,7 +327,7 @@ describe.each(DIALECTS)('erasure takes the person out of the reports on %s', (di
       t.clock.advance(5 * 60_000 + 1000);
       const resumed = await runJob(t, 'privacy');
       expect((resumed.result as PrivacyJobResult).requests.find((r) => r.id === id)?.outcome).toBe('done');
-      expect(steps).toBeGreaterThan(2);
+      expect(steps).toBeGreaterThan(3);
       expect(await personRows(erasedStore, Z)).toBe(0);
       expect(await reportsOf(erased)).toEqual(await reportsOf(truth));
       const read = await t.app.inject({
@@ -333,6 +343,31 @@ describe.each(DIALECTS)('erasure takes the person out of the reports on %s', (di
     } finally {
       cleaner.deleteSubject = rebuildDay;
     }
+  });
+
+  it('erased by user id only, takes out what carried it and recounts the anonymous session it started in, on the day before', async () => {
+    // W's orders carry the user id; the visits' other events are anonymous. The second visit lands at 23:57
+    // and orders after midnight: its session counts on the day before the only event that is erased.
+    const events = traffic([W]);
+    expect((await sendEvents(t, erased.writeKey, events)).rejected).toEqual([]);
+    const anonymous = events.filter((e) => !('userId' in e));
+    expect(anonymous.length).toBe(events.length - 2);
+    expect((await sendEvents(t, truth.writeKey, anonymous)).rejected).toEqual([]);
+    await flush(t);
+    expect(await reportsOf(erased)).not.toEqual(await reportsOf(truth));
+
+    const created = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/stores/${erased.storeId}/privacy/erasures`,
+      headers: asKey(erased.secretKey),
+      payload: { userId: W.userId },
+    });
+    expect(created.statusCode).toBe(202);
+    t.clock.advance(SETTLE_MS + 1000);
+    await runJob(t, 'privacy');
+    expect(await reportsOf(erased)).toEqual(await reportsOf(truth));
+    const overview = (await reportsOf(erased)).overview as { metrics: { visitors: { value: number } } };
+    expect(overview.metrics.visitors.value).toBe(2);
   });
 
   it('is idempotent: erasing the person again changes no report', async () => {

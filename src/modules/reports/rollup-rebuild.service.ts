@@ -260,6 +260,8 @@ interface ErasurePlan {
   /** Hex keys of the person's visitors, and their order ids: to count the rows of theirs a rebuild removed. */
   visitorKeys: string[];
   orderIds: string[];
+  /** True once the person's order rows are deleted (the first step, before any day is rebuilt). */
+  ordersDeleted?: boolean;
 }
 
 /** The local days of `zone` that overlap local day `day` of `from` (one or two; after a zone change). */
@@ -278,7 +280,9 @@ function daysInZone(from: string, day: number, zone: string): number[] {
  * - Retention: rollup rows of hours and local days before the cutoff, at most `limit` rows per statement.
  * - Purge: every report row of the store, its rollup state and currency rates included.
  * - Erasure: the plan (made while the person's events still exist) lists the local days their events,
- *   orders and sessions touched; each chunk rebuilds one of those days from the raw rows that remain — so
+ *   orders and sessions touched. The first chunks delete the person's order rows (a session counts the
+ *   orders that point at it when its day is rebuilt, and its order may be placed on a later day); then
+ *   each chunk rebuilds one of the days from the raw rows that remain — so
  *   every aggregate (hourly, dimensions, pages, products, visitor pairs) stops counting the person, and
  *   their sessions, orders, active days and funnel rows of that day are gone — under the store's rollup
  *   lock, in the job's fenced transaction. Rebuilding a day twice gives the same rows, so a takeover that
@@ -348,6 +352,11 @@ export function createRollupsCleaner(deps: {
         let rows = 0;
         for (const day of days) rows += await repo.countSubjectRowsOfDay(storeId, keys, spanOf(day), tx);
         return { rows, plan: planJson };
+      }
+      if (!plan.ordersDeleted) {
+        const rows = await repo.deleteOrders(storeId, plan.orderIds, options.limit, tx);
+        // Called again until a call finds none left: each statement stays within the limit.
+        return { rows, plan: JSON.stringify({ ...plan, ordersDeleted: rows === 0 }) };
       }
       const [day, ...rest] = days;
       if (day === undefined) return { rows: 0, plan: null };

@@ -169,6 +169,29 @@ export function createRollupsCleanupRepository(database: Database) {
     },
 
     /**
+     * Erasure: at most `limit` of these orders' report rows. Their days are rebuilt afterwards; deleting them
+     * first means no session rebuilt before its order's day still counts the order.
+     */
+    async deleteOrders(
+      storeId: number,
+      orderIds: readonly string[],
+      limit: number,
+      tx: TransactionHandle,
+    ): Promise<number> {
+      let deleted = 0;
+      for (let i = 0; i < orderIds.length && deleted < limit; i += KEYS_PER_QUERY) {
+        const part = sql.join(orderIds.slice(i, i + KEYS_PER_QUERY));
+        deleted += await deleteLimited(
+          'report_orders',
+          sql<SqlBool>`store_id = ${storeId} and order_id in (${part})`,
+          limit - deleted,
+          tx,
+        );
+      }
+      return deleted;
+    },
+
+    /**
      * The zone of the store's rollups, null when it has none; with `lock`, takes the store's rollup lock
      * (FOR UPDATE on MySQL; SQLite has one writer anyway) so no worker batch interleaves.
      */
