@@ -19,7 +19,7 @@ import {
 import { SESSION_TTL_MS } from '../accounts/index.js';
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import { keyStatus } from '../keys/index.js';
-import { localDay } from '../reports/index.js';
+import { dayStartMs, localDay } from '../reports/index.js';
 import { SIGNING_KEY_PUBLISH_MS } from '../secrets/index.js';
 import type { Store } from '../stores/index.js';
 import type {
@@ -255,6 +255,35 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         deadLetters: 0,
         derivedRows: 0,
       });
+    });
+
+    it("the reports' cleaner deletes at most `limit` rows per call, and its dry-run count is what the calls delete", async () => {
+      // Store B's rollups before A's cutoff (B keeps 90 days, so retention left them) deleted two at a time.
+      const cleaner = t.services.reports.derivedDataCleaner;
+      const inTx = (work: (tx: Parameters<typeof cleaner.deleteStore>[1]) => Promise<number>) =>
+        t.db.database.transaction(work);
+      const options = { limit: 2, countOnly: false };
+      // A cutoff inside one of B's local days keeps that whole day: rows go up to the day's start.
+      const day = localDay(storeB.timeZone, cutoffA);
+      const before = { ms: dayStartMs(storeB.timeZone, day), day };
+      expect(before.ms).toBeLessThan(cutoffA);
+      const expected = sum(await rollupRows(storeB, before));
+      expect(expected).toBeGreaterThan(4);
+      expect(
+        await inTx((tx) =>
+          cleaner.deleteStoreBefore(storeB.id, cutoffA, tx, { ...options, countOnly: true }),
+        ),
+      ).toBe(expected);
+      let deleted = 0;
+      for (;;) {
+        const n = await inTx((tx) => cleaner.deleteStoreBefore(storeB.id, cutoffA, tx, options));
+        expect(n).toBeLessThanOrEqual(2);
+        if (n === 0) break;
+        deleted += n;
+      }
+      expect(deleted).toBe(expected);
+      expect(sum(await rollupRows(storeB, before))).toBe(0);
+      expect(sum(await rollupRows(storeB, { ms: cutoffA, day: day + 1 }))).toBeGreaterThan(0);
     });
   });
 
