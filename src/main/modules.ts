@@ -98,6 +98,7 @@ export async function createServices(infra: Infrastructure) {
   });
   await privacy.load();
   pipeline.addSuppressionCheck(privacy.isSuppressed);
+  privacy.addDerivedDataCleaner(reports.derivedDataCleaner);
   registerMaintenanceJobs(cron, {
     database,
     clock,

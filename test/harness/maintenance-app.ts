@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { expect } from 'vitest';
-import { buildHttpApp } from '../../src/main/http.js';
-import { allMigrations, createServices, type Services } from '../../src/main/modules.js';
 import {
   type CronModule,
   createCronModule,
@@ -18,31 +15,15 @@ import {
   createPipelineMaintenanceService,
   type PipelineMaintenanceService,
 } from '../../src/modules/pipeline/index.js';
-import {
-  createPrivacyModule,
-  type PrivacyJobOptions,
-  type PrivacyModule,
-  privacyMigrations,
-  registerPrivacyRoutes,
-} from '../../src/modules/privacy/index.js';
+import type { PrivacyModule } from '../../src/modules/privacy/index.js';
 import type { Store } from '../../src/modules/stores/index.js';
-import { createManualClock } from '../../src/platform/clock.js';
-import { loadConfig } from '../../src/platform/config.js';
 import type { Dialect } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrator.js';
-import type { ModuleMigration } from '../../src/platform/db/schema.js';
-import { createIds } from '../../src/platform/ids.js';
-import { createLogger } from '../../src/platform/log.js';
-import type { TestApp } from './app.js';
-import { createTestDatabase } from './databases.js';
+import { createTestApp, type TestApp } from './app.js';
 
 /**
- * A full Footfall on a fresh database, like the harness's createTestApp, plus what this helper's modules add
- * before the app is ready: privacy migrations, module, suppression check and routes, and the maintenance
- * jobs on a cron module of the kit's own with every-minute schedules (each run gets a fresh slot).
- *
- * It takes src/main's wiring where there is some (`services.privacy`, privacy routes), so it keeps working
- * once the composition root wires these modules; the worker does not run — `flush` drains the buffer.
+ * The harness's full Footfall (createTestApp, worker not running: `flush` drains the buffer) plus the
+ * maintenance jobs on a cron module of this kit's own with every-minute schedules, so each run gets a fresh
+ * slot (`runJob`) instead of going back through days of daily slots into the stale window.
  */
 export interface MaintenanceTestApp extends TestApp {
   privacy: PrivacyModule;
@@ -52,97 +33,44 @@ export interface MaintenanceTestApp extends TestApp {
 
 const EVERY_MINUTE = Object.fromEntries(MAINTENANCE_JOBS.map((name) => [name, '* * * * *']));
 
-function uniqueByName(migrations: readonly ModuleMigration[]): ModuleMigration[] {
-  const byName = new Map<string, ModuleMigration>();
-  for (const migration of migrations) byName.set(migration.name, migration);
-  return [...byName.values()];
-}
-
 export async function createMaintenanceTestApp(
   dialect: Dialect,
-  options: { startMs?: number; privacy?: PrivacyJobOptions; maintenance?: MaintenanceOptions } = {},
+  options: { startMs?: number; maintenance?: MaintenanceOptions } = {},
 ): Promise<MaintenanceTestApp> {
-  const db = await createTestDatabase(dialect, { migrate: false });
-  await migrateToLatest(db.database, uniqueByName([...allMigrations, ...privacyMigrations]));
-  const clock = createManualClock(options.startMs ?? Date.parse('2026-11-25T12:00:00Z'));
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    }),
+  const t = await createTestApp(dialect, {
+    worker: false,
+    ...(options.startMs === undefined ? {} : { startMs: options.startMs }),
   });
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    FOOTFALL_SECRET: 'test-secret-that-is-long-enough-0123456789',
-  });
-  const services = await createServices({ config, logger, database: db.database, redis: null, clock });
-  const pipelineData = createPipelineMaintenanceService({ database: db.database });
-  const wired = (services as Services & { privacy?: PrivacyModule }).privacy;
-  let privacy: PrivacyModule;
-  if (wired) {
-    privacy = wired;
-  } else {
-    privacy = createPrivacyModule({
-      database: db.database,
-      clock,
-      ids: services.ids,
-      logger,
-      audit: services.audit,
-      stores: services.stores,
-      pipelineData,
-      signer: services.secrets.signer,
-      rootSecret: config.secret,
-      publicUrl: config.publicUrl,
-      options: options.privacy,
-    });
-    await privacy.load();
-    services.pipeline.addSuppressionCheck(privacy.isSuppressed);
-  }
+  const { services } = t;
+  const pipelineData = createPipelineMaintenanceService({ database: t.db.database });
   const cron = createCronModule({
-    database: db.database,
-    clock,
-    ids: createIds(clock),
-    logger,
+    database: t.db.database,
+    clock: t.clock,
+    ids: services.ids,
+    logger: services.logger,
     instanceId: 'maintenance-test',
   });
   registerMaintenanceJobs(cron, {
-    database: db.database,
-    clock,
+    database: t.db.database,
+    clock: t.clock,
     audit: services.audit,
     accounts: services.accounts,
     stores: services.stores,
     keys: services.keys,
     secrets: services.secrets,
     pipelineData,
-    privacy,
+    privacy: services.privacy,
     options: { ...options.maintenance, schedules: { ...EVERY_MINUTE, ...options.maintenance?.schedules } },
   });
-  const { app, routes } = await buildHttpApp(services, { role: 'all' });
-  if (!routes.some((route) => route.url.startsWith('/api/v1/stores/:storeId/privacy/'))) {
-    registerPrivacyRoutes(app, { privacy, stores: services.stores });
-  }
-  await app.ready();
   return {
-    app,
-    routes,
-    services,
-    clock,
-    db,
-    logs,
-    redis: null,
-    redisKeyPrefix: null,
-    privacy,
+    ...t,
+    privacy: services.privacy,
     pipelineData,
     cron,
     async close() {
-      await app.close();
       await cron.close({ timeoutMs: 1000 });
-      await services.pipeline.worker.stop();
-      await db.drop();
+      services.secrets.stop();
+      await t.close();
     },
   };
 }
@@ -151,9 +79,14 @@ const usedSlots = new Map<string, Set<number>>();
 
 /**
  * Runs a job through cron's exactly-once claim with an explicit slot: the latest slot of its schedule that
- * this test file has not used yet (dry runs take no claim, so they reuse the latest). Fails unless it ran.
+ * this test file has not used yet (dry runs take no claim, so they reuse the latest). Fails unless it ran
+ * (or, with `expect: 'failed'`, unless its handler failed).
  */
-export async function runJob(t: MaintenanceTestApp, name: string, options: { dryRun?: boolean } = {}) {
+export async function runJob(
+  t: MaintenanceTestApp,
+  name: string,
+  options: { dryRun?: boolean; expect?: 'ran' | 'failed' } = {},
+) {
   const job = t.cron.jobs().find((j) => j.name === name);
   if (!job) throw new Error(`job ${name} is not registered`);
   let slotMs = previousSlot(job.expression, t.clock.nowMs());
@@ -169,8 +102,8 @@ export async function runJob(t: MaintenanceTestApp, name: string, options: { dry
   const result = await t.cron.run(name, { slot: slotMs, dryRun: options.dryRun ?? false });
   if (!result.ok) throw result.error;
   const outcome: RunOutcome = result.value;
-  expect(outcome.error).toBeNull();
-  expect(outcome.status).toBe('ran');
+  if ((options.expect ?? 'ran') === 'ran') expect(outcome.error).toBeNull();
+  expect(outcome.status).toBe(options.expect ?? 'ran');
   return outcome;
 }
 
@@ -294,19 +227,24 @@ export function createFakeCleaner(name: string, rowsPerCall = 2) {
       name,
       deleteStoreBefore: async (storeId: number, beforeMs: number, _tx: unknown, options: CleanOptionsLike) =>
         take((row) => row.storeId === storeId && row.atMs < beforeMs, options),
-      deleteSubject: async (
-        storeId: number,
+      // The plan is the subject itself: the fake's rows carry the identifiers, so it needs nothing else.
+      planSubject: async (
+        _storeId: number,
         subject: { userId: string | null; anonymousId: string | null },
+        _footprint: unknown,
         _tx: unknown,
-        options: CleanOptionsLike,
-      ) =>
-        take(
+      ) => JSON.stringify(subject),
+      deleteSubject: async (storeId: number, plan: string, _tx: unknown, options: CleanOptionsLike) => {
+        const subject = JSON.parse(plan) as { userId: string | null; anonymousId: string | null };
+        const rows = take(
           (row) =>
             row.storeId === storeId &&
             ((subject.userId !== null && row.userId === subject.userId) ||
               (subject.anonymousId !== null && row.anonymousId === subject.anonymousId)),
           options,
-        ),
+        );
+        return { rows, plan: options.countOnly || rows > 0 ? plan : null };
+      },
       deleteStore: async (storeId: number, _tx: unknown, options: CleanOptionsLike) =>
         take((row) => row.storeId === storeId, options),
     },

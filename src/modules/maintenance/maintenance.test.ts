@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, type Tenant } from '../../../test/harness/app.js';
+import { createTenant, PASSWORD, type Tenant } from '../../../test/harness/app.js';
 import { DIALECTS } from '../../../test/harness/databases.js';
 import {
   createFakeCleaner,
@@ -16,8 +16,11 @@ import {
   storeOf,
   trackAt,
 } from '../../../test/harness/maintenance-app.js';
+import { SESSION_TTL_MS } from '../accounts/index.js';
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import { keyStatus } from '../keys/index.js';
+import { dayStartMs, localDay } from '../reports/index.js';
+import { SIGNING_KEY_PUBLISH_MS } from '../secrets/index.js';
 import type { Store } from '../stores/index.js';
 import type {
   DbMaintenanceResult,
@@ -29,6 +32,20 @@ import type {
 import { retentionCutoffMs } from './retention-cutoff.js';
 
 const DAY_MS = 86_400_000;
+/** Every table of the reports module with the column retention cuts it by (none: settings, kept). */
+const REPORT_TABLES = [
+  ['report_hourly', 'hour_ms'],
+  ['report_sessions', 'started_at_ms'],
+  ['report_orders', 'placed_at_ms'],
+  ['report_funnel_events', 'timestamp_ms'],
+  ['report_daily_dims', 'day'],
+  ['report_daily_pages', 'day'],
+  ['report_daily_products', 'day'],
+  ['report_visitor_days', 'day'],
+  ['report_visitor_pairs', 'day'],
+  ['report_state', null],
+  ['report_currency_rates', null],
+] as const;
 const T0 = Date.parse('2026-11-25T12:00:00Z');
 
 describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
@@ -51,6 +68,25 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     await flush(t);
   };
   const counts = async (store: Store) => t.pipelineData.countStoreRows(store.id);
+  const db = () => t.db.database.typed<unknown>();
+  /** Rollup rows of a store, per table; with a cutoff, only those of hours and local days before it. */
+  const rollupRows = async (store: Store, before?: { ms: number; day: number }) => {
+    const out: Record<string, number> = {};
+    for (const [table, column] of REPORT_TABLES) {
+      const limit = before
+        ? column === 'day'
+          ? sql` and day < ${before.day}`
+          : column
+            ? sql` and ${sql.ref(column)} < ${before.ms}`
+            : sql` and 1 = 0`
+        : sql``;
+      const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}
+        where store_id = ${store.id}${limit}`.execute(db());
+      out[table] = Number(result.rows[0]?.n ?? 0);
+    }
+    return out;
+  };
+  const sum = (rows: Record<string, number>) => Object.values(rows).reduce((a, b) => a + b, 0);
 
   describe('retention', () => {
     let a: Tenant;
@@ -58,6 +94,10 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     let storeA: Store;
     let storeB: Store;
     let cutoffA: number;
+    /** Store A's rollup rows before its cutoff, and its reports of the kept days, before retention ran. */
+    let oldRollupsA: number;
+    let keptReportA: unknown;
+    let rollupsB: Record<string, number>;
     const kept: { a: string[]; b: string[] } = { a: [], b: [] };
     const gone: string[] = [];
 
@@ -138,8 +178,23 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         { storeId: storeB.id, atMs: cutoffA - 1, userId: null, anonymousId: null },
       );
       t.clock.set(T0);
+      oldRollupsA = sum(await rollupRows(storeA, cutoffOfA()));
+      keptReportA = await keptReport();
+      rollupsB = await rollupRows(storeB);
     });
 
+    const cutoffOfA = () => ({ ms: cutoffA, day: localDay('Pacific/Auckland', cutoffA) });
+    /** The reports of store A's kept days (cutoff day to today). */
+    const keptReport = async () => {
+      const from = new Date(cutoffA).toLocaleDateString('en-CA', { timeZone: 'Pacific/Auckland' });
+      const params = { from, to: '2026-11-26' };
+      const reports = t.services.reports.service;
+      return {
+        overview: await reports.overview(storeA.id, params),
+        ecommerce: await reports.ecommerce(storeA.id, params),
+        products: await reports.products(storeA.id, params),
+      };
+    };
     it('stored what the scenario needs', async () => {
       expect(await counts(storeA)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 2 });
       expect(await counts(storeB)).toEqual({ events: 9, orders: 2, orderAdjustments: 4, deadLetters: 1 });
@@ -149,12 +204,13 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       const before = { a: await counts(storeA), b: await counts(storeB), fake: fake.rows().length };
       const outcome = await runJob(t, 'retention', { dryRun: true });
       const result = outcome.result as RetentionResult;
+      expect(oldRollupsA).toBeGreaterThan(0);
       expect(result.totals).toEqual({
         events: 5,
         orders: 1,
         orderAdjustments: 2,
         deadLetters: 1,
-        derivedRows: 3,
+        derivedRows: 3 + oldRollupsA,
       });
       expect(result.stores.map((s) => s.store)).toEqual([a.storeId]);
       expect(result.stores[0]?.cutoff).toBe(new Date(cutoffA).toISOString());
@@ -168,7 +224,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         orders: 1,
         orderAdjustments: 2,
         deadLetters: 1,
-        derivedRows: 3,
+        derivedRows: 3 + oldRollupsA,
       });
       expect(await storedMessageIds(t, storeA.id)).toEqual([...kept.a].sort());
       expect(await storedMessageIds(t, storeB.id)).toEqual([...kept.b].sort());
@@ -183,6 +239,13 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       for (const id of gone) expect(await storedMessageIds(t, storeA.id)).not.toContain(id);
     });
 
+    it("deletes the rollups of hours and local days before the cutoff, keeps the kept days' reports, and leaves the other store's rollups alone", async () => {
+      expect(sum(await rollupRows(storeA, cutoffOfA()))).toBe(0);
+      expect(sum(await rollupRows(storeA))).toBeGreaterThan(0);
+      expect(await keptReport()).toEqual(keptReportA);
+      expect(await rollupRows(storeB)).toEqual(rollupsB);
+    });
+
     it('is idempotent: the next run finds nothing left to delete', async () => {
       const outcome = await runJob(t, 'retention');
       expect((outcome.result as RetentionResult).totals).toEqual({
@@ -193,6 +256,35 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         derivedRows: 0,
       });
     });
+
+    it("the reports' cleaner deletes at most `limit` rows per call, and its dry-run count is what the calls delete", async () => {
+      // Store B's rollups before A's cutoff (B keeps 90 days, so retention left them) deleted two at a time.
+      const cleaner = t.services.reports.derivedDataCleaner;
+      const inTx = (work: (tx: Parameters<typeof cleaner.deleteStore>[1]) => Promise<number>) =>
+        t.db.database.transaction(work);
+      const options = { limit: 2, countOnly: false };
+      // A cutoff inside one of B's local days keeps that whole day: rows go up to the day's start.
+      const day = localDay(storeB.timeZone, cutoffA);
+      const before = { ms: dayStartMs(storeB.timeZone, day), day };
+      expect(before.ms).toBeLessThan(cutoffA);
+      const expected = sum(await rollupRows(storeB, before));
+      expect(expected).toBeGreaterThan(4);
+      expect(
+        await inTx((tx) =>
+          cleaner.deleteStoreBefore(storeB.id, cutoffA, tx, { ...options, countOnly: true }),
+        ),
+      ).toBe(expected);
+      let deleted = 0;
+      for (;;) {
+        const n = await inTx((tx) => cleaner.deleteStoreBefore(storeB.id, cutoffA, tx, options));
+        expect(n).toBeLessThanOrEqual(2);
+        if (n === 0) break;
+        deleted += n;
+      }
+      expect(deleted).toBe(expected);
+      expect(sum(await rollupRows(storeB, before))).toBe(0);
+      expect(sum(await rollupRows(storeB, { ms: cutoffA, day: day + 1 }))).toBeGreaterThan(0);
+    });
   });
 
   describe('purge-deleted', () => {
@@ -202,6 +294,8 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     let goneStore: Store;
     let recentStore: Store;
     let aliveStore: Store;
+    let goneRollups: number;
+    let keptRollups: Record<string, number>[];
 
     beforeAll(async () => {
       t.clock.set(T0 - 40 * DAY_MS);
@@ -233,6 +327,10 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       t.clock.set(T0 - 10 * DAY_MS);
       await t.services.stores.softDelete(recentStore, SYSTEM_ACTOR);
       t.clock.set(T0);
+      // A merchant rate: settings of the reports module, which go with the store too.
+      await t.services.reports.putRates(goneStore.id, [{ currency: 'USD', validFromMs: 0, rate: 0.9 }]);
+      goneRollups = sum(await rollupRows(goneStore));
+      keptRollups = [await rollupRows(recentStore), await rollupRows(aliveStore)];
     });
 
     const deletedMemberships = async () => {
@@ -254,7 +352,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
           orders: 1,
           orderAdjustments: 1,
           deadLetters: 1,
-          derivedRows: 1,
+          derivedRows: 1 + goneRollups,
           privacyRows: 1,
           keys: 2,
           stores: 1,
@@ -277,6 +375,8 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       expect(await t.services.keys.repository.listByStore(goneStore.id)).toEqual([]);
       expect(await t.privacy.countStoreRows(goneStore.id)).toBe(0);
       expect(fake.rows().some((r) => r.storeId === goneStore.id)).toBe(false);
+      expect(goneRollups).toBeGreaterThan(2);
+      expect(sum(await rollupRows(goneStore))).toBe(0);
       expect(await deletedMemberships()).toBe(0);
     });
 
@@ -288,6 +388,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
         expect(await t.privacy.countStoreRows(store.id)).toBe(1);
         expect(fake.rows().some((r) => r.storeId === store.id)).toBe(true);
       }
+      expect([await rollupRows(recentStore), await rollupRows(aliveStore)]).toEqual(keptRollups);
     });
 
     it('refuses a grace period shorter than the store restore window', async () => {
@@ -392,7 +493,7 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
   });
 
   describe('rotate-secrets', () => {
-    it('adds one signing key per period whatever the number of runs; tokens signed before stay valid', async () => {
+    it('adds one signing key per period whatever the number of runs; it signs after its publish window, tokens signed before stay valid', async () => {
       t.clock.set(T0 + 200 * DAY_MS);
       const signer = t.services.secrets.signer;
       const before = signer.sign('csrf', 'session-1');
@@ -404,6 +505,10 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       const first = (await runJob(t, 'rotate-secrets')).result as RotateSecretsResult;
       expect(first.added).toBe(true);
       expect(first.kid).toBe(dryResult.kid);
+      expect(first.signsFrom).toBe(new Date(t.clock.nowMs() + SIGNING_KEY_PUBLISH_MS).toISOString());
+      // Published verify-only: the old key signs until every instance has loaded the new one.
+      expect(signer.sign('csrf', 'session-1')).toBe(before);
+      t.clock.advance(SIGNING_KEY_PUBLISH_MS);
       const after = signer.sign('csrf', 'session-1');
       expect(after.startsWith(`${first.kid}.`)).toBe(true);
       expect(signer.verify('csrf', 'session-1', before)).toBe(true);
@@ -464,6 +569,44 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       expect((outcome.result as { sessions: number }).sessions).toBeGreaterThan(0);
       const again = await runJob(t, 'purge-sessions');
       expect((again.result as { sessions: number }).sessions).toBe(0);
+    });
+
+    it('deletes exactly the sessions past expiry (their CSRF tokens die with them) and login-throttling records past their window, after a dry run that deletes nothing', async () => {
+      const start = T0 + 500 * DAY_MS;
+      const email = `purge-${dialect}@example.test`;
+      t.clock.set(start);
+      await t.services.accounts.createUser({ email, name: 'purge', password: PASSWORD });
+      const login = (password: string) =>
+        t.services.accounts.login({ email, password, ip: '203.0.113.9', userAgent: null });
+      const expired = await login(PASSWORD);
+      t.clock.set(start + SESSION_TTL_MS - 60 * 60_000);
+      const live = await login(PASSWORD);
+      // After the last successful login (which forgets the account's failures).
+      for (const attempt of [1, 2]) await login(`wrong-${attempt}`).catch(() => undefined);
+      t.clock.set(start + SESSION_TTL_MS + 60_000);
+      await login('wrong-recent').catch(() => undefined);
+      const rows = async () => {
+        const count = async (table: string) =>
+          Number(
+            (await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(db()))
+              .rows[0]?.n ?? 0,
+          );
+        return { sessions: await count('sessions'), loginFailures: await count('login_failures') };
+      };
+      const before = await rows();
+      expect(before.loginFailures).toBe(3);
+
+      const dry = await runJob(t, 'purge-sessions', { dryRun: true });
+      expect(dry.result).toEqual({ sessions: 1, loginFailures: 2 });
+      expect(await rows()).toEqual(before);
+
+      const outcome = await runJob(t, 'purge-sessions');
+      expect(outcome.result).toEqual({ sessions: 1, loginFailures: 2 });
+      expect(await rows()).toEqual({ sessions: before.sessions - 1, loginFailures: 1 });
+      expect(await t.services.accounts.authenticateSession(expired.token)).toBeNull();
+      const stillIn = await t.services.accounts.authenticateSession(live.token);
+      expect(stillIn?.session.publicId).toBe(live.session.publicId);
+      expect(t.services.accounts.verifyCsrf(live.session, live.csrfToken)).toBe(true);
     });
   });
 });

@@ -8,9 +8,9 @@ import type { MaintenanceDeps } from './maintenance.types.js';
 export const DEFAULT_SECRET_ROTATION_MS = 30 * 86_400_000;
 
 /**
- * How long a retired signing key keeps verifying: longer than anything it signed can live — CSRF tokens live
- * as long as their session (SESSION_TTL_MS), export links EXPORT_LINK_TTL_MS — plus a day for clock skew and
- * a rotation that lands just after a token was issued.
+ * How long a key keeps verifying after its successor starts signing (the last moment any instance signs
+ * with it): longer than anything it signed can live — CSRF tokens live as long as their session
+ * (SESSION_TTL_MS), export links EXPORT_LINK_TTL_MS — plus a day for clock skew between instances.
  */
 export const SIGNING_KEY_VERIFY_MS = Math.max(SESSION_TTL_MS, EXPORT_LINK_TTL_MS) + 86_400_000;
 
@@ -18,8 +18,18 @@ export interface RotateSecretsResult {
   kid: string;
   /** False when the key of this period already existed (another instance, or an earlier run, added it). */
   added: boolean;
+  /** When the period's key starts signing (it verifies from the moment it is added). */
+  signsFrom: string | null;
+  /** Older keys whose end this run scheduled, and keys past their end that it deleted. */
   retired: string[];
-  keys: { kid: string; createdAt: string; signsUntil: string | null; verifiesUntil: string | null }[];
+  deleted: string[];
+  keys: {
+    kid: string;
+    createdAt: string;
+    signsFrom: string;
+    signsUntil: string | null;
+    verifiesUntil: string | null;
+  }[];
 }
 
 /**
@@ -32,9 +42,11 @@ export function rotationKid(slotMs: number, rotationMs: number): string {
 
 /**
  * `rotate-secrets`: once per rotation period (default 30 days; the job checks daily) adds a signing key to
- * the ring. New tokens (CSRF, export links, anything signed) use it at once; older keys stop signing and keep
- * verifying for SIGNING_KEY_VERIFY_MS, then are retired. The subject HMAC key of the privacy module is not
- * rotated — see privacy/subject-hash.ts.
+ * the ring. Every instance caches the ring, so the key is published verify-only first: it signs new tokens
+ * (CSRF, export links, anything signed) from SIGNING_KEY_PUBLISH_MS later, when every instance has loaded
+ * it; older keys sign until that moment and keep verifying for SIGNING_KEY_VERIFY_MS after it, then are
+ * retired and deleted. The subject HMAC key of the privacy module is not rotated — see
+ * privacy/subject-hash.ts.
  */
 export function createRotateSecretsJob(deps: MaintenanceDeps): JobDefinition<RotateSecretsResult> {
   const rotationMs = deps.options?.secretRotationMs ?? DEFAULT_SECRET_ROTATION_MS;
@@ -48,12 +60,14 @@ export function createRotateSecretsJob(deps: MaintenanceDeps): JobDefinition<Rot
       const kid = rotationKid(ctx.slotMs, rotationMs);
       let added = false;
       let retired: string[] = [];
+      let deleted: string[] = [];
+      let signsFromMs: number | null = null;
       if (ctx.dryRun) {
         added = !deps.secrets.listKids().some((k) => k.kid === kid);
       } else {
         // The key ring writes through its own repository (not the fence): safe, because rotate() is
         // idempotent per kid — a run taken over and repeated adds nothing twice.
-        ({ added, retired } = await deps.secrets.rotate(kid, SIGNING_KEY_VERIFY_MS));
+        ({ added, retired, deleted, signsFromMs } = await deps.secrets.rotate(kid, SIGNING_KEY_VERIFY_MS));
         if (added) {
           await ctx.fence.commit(async (trx) => {
             await deps.audit.record(
@@ -61,7 +75,7 @@ export function createRotateSecretsJob(deps: MaintenanceDeps): JobDefinition<Rot
                 action: 'secrets.rotated',
                 actor: SYSTEM_ACTOR,
                 organizationId: null,
-                details: { kid, retired, verifyForMs: SIGNING_KEY_VERIFY_MS },
+                details: { kid, signsFromMs, retired, deleted, verifyForMs: SIGNING_KEY_VERIFY_MS },
               },
               handleOf(trx),
             );
@@ -72,10 +86,13 @@ export function createRotateSecretsJob(deps: MaintenanceDeps): JobDefinition<Rot
       return {
         kid,
         added,
+        signsFrom: iso(signsFromMs),
         retired,
+        deleted,
         keys: deps.secrets.listKids().map((k) => ({
           kid: k.kid,
           createdAt: new Date(k.createdAt).toISOString(),
+          signsFrom: new Date(k.signFromMs).toISOString(),
           signsUntil: iso(k.signUntilMs),
           verifiesUntil: iso(k.retireAtMs),
         })),

@@ -144,4 +144,13 @@ export const pipelineMigrations: ModuleMigration[] = [
       await createIndex(ctx, 'dead_letters', 'dead_letters_store', ['store_id', 'id']);
     },
   },
+  {
+    // Erasure and access export find a person's orders by user id or anonymous id (`o.user_id = ? or
+    // o.anonymous_id = ?`): without these, each request scanned every order of the store.
+    name: '202611270100_pipeline_orders_subject',
+    async up(ctx) {
+      await createIndex(ctx, 'orders', 'orders_user', ['store_id', 'user_id']);
+      await createIndex(ctx, 'orders', 'orders_anonymous', ['store_id', 'anonymous_id']);
+    },
+  },
 ];

@@ -14,10 +14,26 @@ export interface CleanOptions {
 }
 
 /**
+ * A person's raw rows in one store as they were before the erasure deleted them: what a cleaner needs to find
+ * the rows it derived from them (reports: the local days to rebuild, the visitors and orders to count).
+ * Events are given once per (anonymous id, user id, session id, hour) — enough to locate them, not a copy.
+ */
+export interface SubjectFootprint {
+  events: {
+    timestampMs: number;
+    anonymousId: string | null;
+    userId: string | null;
+    sessionId: string | null;
+  }[];
+  orders: { orderId: string; placedAtMs: number }[];
+}
+
+/**
  * Another module's rows derived from events (rollups, read models), which retention, erasure and store purge
- * must remove with the events. Each method deletes one chunk — at most `limit` rows per statement — inside
- * `tx` and returns how many rows it deleted; the job calls it again, each time in a new fenced transaction,
- * until it returns 0. With `countOnly` it is called once and returns the total it would delete.
+ * must remove with the events. Each delete method works on one chunk — at most `limit` rows per statement —
+ * inside `tx` (a fenced transaction of the cron run) and returns how many rows it deleted; the job calls it
+ * again, each time in a new fenced transaction, until it returns 0. With `countOnly` it is called once and
+ * returns the total it would delete.
  */
 export interface DerivedDataCleaner {
   /** Shown in job results, e.g. `reports`. */
@@ -29,13 +45,29 @@ export interface DerivedDataCleaner {
     tx: TransactionHandle,
     options: CleanOptions,
   ): Promise<number>;
-  /** Erasure: rows about this person in this store only. */
-  deleteSubject(
+  /**
+   * Erasure, first step, while the person's raw rows still exist: the work `deleteSubject` will do once they
+   * are gone, as a string (JSON; at most a few hundred KB). Null: nothing of theirs is derived here. The job
+   * stores the plan with the request before it deletes any raw row, so a run that takes the request over
+   * resumes from the stored plan.
+   */
+  planSubject(
     storeId: number,
     subject: PrivacySubject,
+    footprint: SubjectFootprint,
+    tx: TransactionHandle,
+  ): Promise<string | null>;
+  /**
+   * Erasure, after the person's raw rows are deleted: one chunk of the plan. Returns the rows of the person
+   * it deleted and what is left of the plan (null when done); the job stores the rest in the same
+   * transaction. With `countOnly`, returns the rows the whole plan would delete (and the plan unchanged).
+   */
+  deleteSubject(
+    storeId: number,
+    plan: string,
     tx: TransactionHandle,
     options: CleanOptions,
-  ): Promise<number>;
+  ): Promise<{ rows: number; plan: string | null }>;
   /** Purge: every row of a store that was deleted past its grace period. */
   deleteStore(storeId: number, tx: TransactionHandle, options: CleanOptions): Promise<number>;
 }

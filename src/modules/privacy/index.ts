@@ -13,6 +13,7 @@ export type {
   DerivedDataCleaner,
   DerivedDataRegistry,
   PrivacySubject,
+  SubjectFootprint,
 } from './derived-data.js';
 export { privacyMigrations } from './privacy.migrations.js';
 export { createPrivacyModule, type PrivacyModule, type PrivacyModuleDeps } from './privacy.module.js';

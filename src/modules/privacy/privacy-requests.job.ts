@@ -5,7 +5,7 @@ import { truncateIp } from '../../platform/net.js';
 import { type JobContext, type JobDefinition, MAX_ROWS_PER_STATEMENT } from '../cron/index.js';
 import type { PipelineMaintenanceService } from '../pipeline/index.js';
 import type { IpPolicy, Store } from '../stores/index.js';
-import type { DerivedDataRegistry, PrivacySubject } from './derived-data.js';
+import type { DerivedDataRegistry, PrivacySubject, SubjectFootprint } from './derived-data.js';
 import {
   adjustmentLine,
   createChunkWriter,
@@ -40,6 +40,10 @@ export interface PrivacyJobOptions {
 
 /** Rows read per page (events, orders, dead letters) while erasing or exporting one person. */
 const PAGE = 1000;
+const HOUR_MS = 3_600_000;
+
+/** Each derived-data cleaner's erasure plan (see DerivedDataCleaner.planSubject); null once carried out. */
+type DerivedPlans = Record<string, string | null>;
 
 export interface PrivacyJobResult {
   requests: {
@@ -135,6 +139,8 @@ export function createPrivacyRequestsJob(deps: {
     ctx: JobContext,
     mine: { id: number; attempt: number; publicId: string },
     work: (tx: TransactionHandle) => Promise<Partial<RequestCounts>>,
+    /** The derived-data plans to store with this chunk (read after `work`); omitted: unchanged. */
+    plans?: () => DerivedPlans,
   ): Promise<Partial<RequestCounts>> {
     ctx.signal.throwIfAborted();
     let counts: Partial<RequestCounts> = {};
@@ -142,11 +148,74 @@ export function createPrivacyRequestsJob(deps: {
       const tx = handleOf(trx);
       counts = await work(tx);
       const t = clock.nowMs();
-      if (!(await repo.addProgress(mine, counts, t + leaseMs, t, tx)))
+      const plan = plans ? JSON.stringify(plans()) : undefined;
+      if (!(await repo.addProgress(mine, counts, t + leaseMs, t, tx, plan)))
         throw new RequestLostError(mine.publicId);
       return total(counts);
     });
     return counts;
+  }
+
+  /**
+   * Where the person's rows are, before they are deleted: each (visitor, session) once per hour of their
+   * events, and their orders with placement times. Derived-data cleaners plan from it.
+   */
+  async function footprintOf(
+    ctx: JobContext,
+    storeId: number,
+    subject: PrivacySubject,
+  ): Promise<SubjectFootprint> {
+    const seen = new Set<string>();
+    const footprint: SubjectFootprint = { events: [], orders: [] };
+    let afterRowId = 0;
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const events = await pipelineData.listSubjectEvents(storeId, subject, afterRowId, PAGE);
+      for (const e of events) {
+        const key = JSON.stringify([
+          e.anonymousId,
+          e.userId,
+          e.sessionId,
+          Math.floor(e.timestampMs / HOUR_MS),
+        ]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        footprint.events.push({
+          timestampMs: e.timestampMs,
+          anonymousId: e.anonymousId,
+          userId: e.userId,
+          sessionId: e.sessionId,
+        });
+      }
+      const last = events[events.length - 1];
+      if (events.length < PAGE || !last) break;
+      afterRowId = last.rowId;
+    }
+    let afterOrderId: string | null = null;
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const orderIds = await pipelineData.listSubjectOrderIds(storeId, subject, afterOrderId, PAGE);
+      for (const order of await pipelineData.listOrdersByOrderIds(storeId, orderIds))
+        footprint.orders.push({ orderId: order.orderId, placedAtMs: order.placedAtMs });
+      const last = orderIds[orderIds.length - 1];
+      if (orderIds.length < PAGE || last === undefined) break;
+      afterOrderId = last;
+    }
+    return footprint;
+  }
+
+  /** Every cleaner's plan for the person, made from their raw rows (read in `tx`). */
+  async function planDerived(
+    storeId: number,
+    subject: PrivacySubject,
+    footprint: SubjectFootprint,
+    tx: TransactionHandle,
+  ): Promise<DerivedPlans> {
+    const plans: DerivedPlans = {};
+    for (const cleaner of deps.derived.list()) {
+      plans[cleaner.name] = await cleaner.planSubject(storeId, subject, footprint, tx);
+    }
+    return plans;
   }
 
   async function erase(
@@ -156,6 +225,29 @@ export function createPrivacyRequestsJob(deps: {
     subject: PrivacySubject,
   ): Promise<void> {
     const storeId = request.storeId;
+    // Derived rows are found afterwards through a plan made now, while the raw rows still say where the
+    // person was; it is stored with the request before the first raw row goes, so a run that takes the
+    // request over (the raw rows possibly gone) resumes from it. Read after the claim: no older attempt of
+    // this request can write any more.
+    const stored = (await repo.findById(mine.id))?.derivedPlan ?? null;
+    let plans: DerivedPlans;
+    if (stored === null) {
+      const footprint = await footprintOf(ctx, storeId, subject);
+      let made: DerivedPlans = {};
+      await requestChunk(
+        ctx,
+        mine,
+        async (tx) => {
+          made = await planDerived(storeId, subject, footprint, tx);
+          return {};
+        },
+        () => made,
+      );
+      plans = made;
+    } else {
+      plans = JSON.parse(stored) as DerivedPlans;
+    }
+
     // Orders first: they are found partly through the person's events, which go next.
     let afterOrderId: string | null = null;
     for (;;) {
@@ -185,12 +277,23 @@ export function createPrivacyRequestsJob(deps: {
         return { deadLetters: page.deleted };
       });
     }
+    // Derived rows last: a cleaner recomputing aggregates must see the raw rows without the person.
     for (const cleaner of deps.derived.list()) {
       for (;;) {
-        const counts = await requestChunk(ctx, mine, async (tx) => ({
-          derivedRows: await cleaner.deleteSubject(storeId, subject, tx, { limit, countOnly: false }),
-        }));
-        if ((counts.derivedRows ?? 0) === 0) break;
+        const plan = plans[cleaner.name];
+        if (plan === null || plan === undefined) break;
+        let rest: string | null = null;
+        await requestChunk(
+          ctx,
+          mine,
+          async (tx) => {
+            const step = await cleaner.deleteSubject(storeId, plan, tx, { limit, countOnly: false });
+            rest = step.plan;
+            return { derivedRows: step.rows };
+          },
+          () => ({ ...plans, [cleaner.name]: rest }),
+        );
+        plans = { ...plans, [cleaner.name]: rest };
       }
     }
     const done = await ctx.fence.commit(async (trx) =>
@@ -294,13 +397,17 @@ export function createPrivacyRequestsJob(deps: {
       counts.deadLetters += page.items.length;
       afterId = page.nextAfterId;
     }
+    const footprint = request.kind === 'erasure' ? await footprintOf(ctx, request.storeId, subject) : null;
     await ctx.fence.commit(async (trx) => {
-      if (request.kind === 'erasure') {
+      const tx = handleOf(trx);
+      if (footprint) {
+        const plans = await planDerived(request.storeId, subject, footprint, tx);
         for (const cleaner of deps.derived.list()) {
-          counts.derivedRows += await cleaner.deleteSubject(request.storeId, subject, handleOf(trx), {
-            limit,
-            countOnly: true,
-          });
+          const plan = plans[cleaner.name];
+          if (plan === null || plan === undefined) continue;
+          counts.derivedRows += (
+            await cleaner.deleteSubject(request.storeId, plan, tx, { limit, countOnly: true })
+          ).rows;
         }
       }
       return total(counts);

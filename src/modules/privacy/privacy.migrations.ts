@@ -116,4 +116,13 @@ export const privacyMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    // Erasure: what each derived-data cleaner needs to find the person's derived rows once their events are
+    // gone (e.g. the local days to rebuild), written before the first raw row is deleted; null when done.
+    name: '202611270100_privacy_requests_derived_plan',
+    async up(ctx) {
+      const t = types(ctx.dialect);
+      await ctx.db.schema.alterTable('privacy_requests').addColumn('derived_plan', t.text).execute();
+    },
+  },
 ];

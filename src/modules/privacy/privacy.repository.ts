@@ -43,6 +43,8 @@ export interface PrivacyRequest {
   attempt: number;
   leaseUntilMs: number | null;
   counts: RequestCounts;
+  /** Erasure: the derived-data cleaners' plans (JSON `{ [cleaner]: plan | null }`) once made; null before. */
+  derivedPlan: string | null;
   fileAttempt: number | null;
   fileBytes: number | null;
   fileExpiresAt: number | null;
@@ -75,6 +77,7 @@ const toRequest = (row: Selectable<PrivacyRequestsTable>): PrivacyRequest => ({
     deadLetters: Number(row.dead_letters_count),
     derivedRows: Number(row.derived_count),
   },
+  derivedPlan: row.derived_plan,
   fileAttempt: num(row.file_attempt),
   fileBytes: num(row.file_bytes),
   fileExpiresAt: num(row.file_expires_at),
@@ -253,6 +256,8 @@ export function createPrivacyRepository(database: Database) {
       leaseUntilMs: number,
       nowMs: number,
       tx: TransactionHandle,
+      /** The derived-data plans after this chunk; undefined leaves them as they are. */
+      derivedPlan?: string | null,
     ): Promise<boolean> {
       const plus = (column: string, n: number | undefined) => sql<number>`${sql.ref(column)} + ${n ?? 0}`;
       const result = await db(tx)
@@ -265,6 +270,7 @@ export function createPrivacyRepository(database: Database) {
           derived_count: plus('derived_count', counts.derivedRows),
           lease_until_ms: leaseUntilMs,
           updated_at: nowMs,
+          ...(derivedPlan === undefined ? {} : { derived_plan: derivedPlan }),
         })
         .where('id', '=', request.id)
         .where('attempt', '=', request.attempt)
@@ -303,6 +309,7 @@ export function createPrivacyRepository(database: Database) {
           status: 'done',
           pending_user_id: null,
           pending_anonymous_id: null,
+          derived_plan: null,
           lease_until_ms: null,
           finished_at: nowMs,
           updated_at: nowMs,
@@ -331,6 +338,7 @@ export function createPrivacyRepository(database: Database) {
           status: 'failed',
           pending_user_id: null,
           pending_anonymous_id: null,
+          derived_plan: null,
           lease_until_ms: null,
           finished_at: nowMs,
           updated_at: nowMs,

@@ -30,6 +30,8 @@ export interface PrivacyRequestsTable {
   order_adjustments_count: Generated<number>;
   dead_letters_count: Generated<number>;
   derived_count: Generated<number>;
+  /** Erasure: JSON `{ [cleaner]: plan | null }` of the derived-data cleaners (see derived-data.ts). */
+  derived_plan: string | null;
   /** Export: which attempt's chunks form the file, its size, and when the file is deleted. */
   file_attempt: number | null;
   file_bytes: number | null;

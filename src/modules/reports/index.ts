@@ -4,7 +4,8 @@
  * `report_visitor_pairs`) and `report_currency_rates`; reads the pipeline's `events` and `orders`.
  *
  * Others may use: `createReportsModule` (its `onBatch` is the pipeline batch hook, `rollupsJob()` the cron
- * job, `bulkLoader` the seed's same-pass rollups), `registerReportsRoutes`, `reportsMigrations`, the time
+ * job, `derivedDataCleaner` privacy's cleaner for retention, erasure and purge, `bulkLoader` the seed's
+ * same-pass rollups), `registerReportsRoutes`, `reportsMigrations`, the time
  * helpers (store-local days and hours) and the rollup event shape the seed hands the bulk loader.
  */
 

@@ -4,10 +4,11 @@ import type { JobDefinition } from '../cron/index.js';
 import { createReportsRepository } from './reports.repository.js';
 import { createReportsService } from './reports.service.js';
 import { createRollupBulkLoader } from './rollup-bulk.service.js';
-import { createRollupRebuilder } from './rollup-rebuild.service.js';
+import { createRollupRebuilder, createRollupsCleaner } from './rollup-rebuild.service.js';
 import { createRollupWriter, type StoreSettingsLookup } from './rollup-writer.service.js';
 import { createRollupsJob, type RollupsJobResult } from './rollups.job.js';
 import { createRollupsRepository } from './rollups.repository.js';
+import { createRollupsCleanupRepository } from './rollups-cleanup.repository.js';
 
 /** What reports need from the stores module. */
 export interface StoresLookup {
@@ -55,6 +56,11 @@ export function createReportsModule(deps: ReportsModuleDeps) {
     onBatch: writer.onBatch,
     service,
     rebuilder,
+    /** `privacy.addDerivedDataCleaner(…)`: retention, erasure and store purge take the rollups along. */
+    derivedDataCleaner: createRollupsCleaner({
+      rebuilder,
+      repository: createRollupsCleanupRepository(deps.database),
+    }),
     /** `cron.register(reports.rollupsJob())`. */
     rollupsJob: (options: { recentDays?: number } = {}): JobDefinition<RollupsJobResult> =>
       createRollupsJob({

@@ -1,5 +1,6 @@
 import type { Clock } from '../../platform/clock.js';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
+import type { DerivedDataCleaner } from '../privacy/index.js';
 import { DAY_MS, dayStartMs, localDay } from './report-time.js';
 import {
   addOrder,
@@ -24,6 +25,7 @@ import {
 } from './rollup-model.js';
 import { rateLookupOf, type StoreSettingsLookup } from './rollup-writer.service.js';
 import type { RollupsRepository } from './rollups.repository.js';
+import type { RollupsCleanupRepository } from './rollups-cleanup.repository.js';
 
 /**
  * Runs one unit of work in its own transaction and returns the rows it changed: `database.transaction`
@@ -245,6 +247,130 @@ export function createRollupRebuilder(deps: {
         options,
       );
       return { days: result.days, rows: result.rows + deleted };
+    },
+  };
+}
+
+/** What an erasure leaves the rollups cleaner to do once the person's raw rows are gone. */
+interface ErasurePlan {
+  /** The zone `days` are local days of (the rollups' zone when planned). */
+  zone: string;
+  /** Local days to rebuild, ascending: the person's event and order days and their sessions' start days. */
+  days: number[];
+  /** Hex keys of the person's visitors, and their order ids: to count the rows of theirs a rebuild removed. */
+  visitorKeys: string[];
+  orderIds: string[];
+  /** True once the person's order rows are deleted (the first step, before any day is rebuilt). */
+  ordersDeleted?: boolean;
+}
+
+/** The local days of `zone` that overlap local day `day` of `from` (one or two; after a zone change). */
+function daysInZone(from: string, day: number, zone: string): number[] {
+  if (from === zone) return [day];
+  const first = localDay(zone, dayStartMs(from, day));
+  const last = localDay(zone, dayStartMs(from, day + 1) - 1);
+  const days: number[] = [];
+  for (let d = first; d <= last; d++) days.push(d);
+  return days;
+}
+
+/**
+ * The reports module's derived-data cleaner (privacy registers it): rollups follow the raw data out.
+ *
+ * - Retention: rollup rows of hours and local days before the cutoff, at most `limit` rows per statement.
+ * - Purge: every report row of the store, its rollup state and currency rates included.
+ * - Erasure: the plan (made while the person's events still exist) lists the local days their events,
+ *   orders and sessions touched. The first chunks delete the person's order rows (a session counts the
+ *   orders that point at it when its day is rebuilt, and its order may be placed on a later day); then
+ *   each chunk rebuilds one of the days from the raw rows that remain — so
+ *   every aggregate (hourly, dimensions, pages, products, visitor pairs) stops counting the person, and
+ *   their sessions, orders, active days and funnel rows of that day are gone — under the store's rollup
+ *   lock, in the job's fenced transaction. Rebuilding a day twice gives the same rows, so a takeover that
+ *   repeats a day is harmless.
+ */
+export function createRollupsCleaner(deps: {
+  rebuilder: RollupRebuilder;
+  repository: RollupsCleanupRepository;
+}): DerivedDataCleaner {
+  const repo = deps.repository;
+  return {
+    name: 'reports',
+
+    async deleteStoreBefore(storeId, beforeMs, tx, options) {
+      const zone = await repo.findState(storeId, { lock: !options.countOnly }, tx);
+      if (zone === null) return 0;
+      // The cutoff is a local midnight of the store's zone; the rollups may still be in an older zone.
+      const beforeDay = localDay(zone, beforeMs);
+      const cutoff = { beforeDay, beforeMs: dayStartMs(zone, beforeDay) };
+      return options.countOnly
+        ? repo.countBefore(storeId, cutoff, tx)
+        : repo.deleteBefore(storeId, cutoff, options.limit, tx);
+    },
+
+    async planSubject(storeId, _subject, footprint, tx) {
+      const zone = await repo.findState(storeId, { lock: false }, tx);
+      if (zone === null) return null;
+      const days = new Set<number>();
+      const visitorKeys = new Set<string>();
+      const sessionKeys = new Set<string>();
+      for (const event of footprint.events) {
+        days.add(localDay(zone, event.timestampMs));
+        const visitorKey = visitorKeyOf(event.anonymousId, event.userId);
+        if (visitorKey !== null) visitorKeys.add(visitorKey);
+        const sessionKey = sessionKeyOf(event.anonymousId, event.userId, event.sessionId);
+        if (sessionKey !== null) sessionKeys.add(sessionKey);
+      }
+      for (const order of footprint.orders) days.add(localDay(zone, order.placedAtMs));
+      // A session counts on the day it started, possibly the day before the person's first event in it.
+      for (const day of await repo.listSessionStartDays(storeId, [...sessionKeys], tx)) days.add(day);
+      if (days.size === 0) return null;
+      const plan: ErasurePlan = {
+        zone,
+        days: [...days].sort((a, b) => a - b),
+        visitorKeys: [...visitorKeys],
+        orderIds: footprint.orders.map((o) => o.orderId),
+      };
+      return JSON.stringify(plan);
+    },
+
+    async deleteSubject(storeId, planJson, tx, options) {
+      const stored = JSON.parse(planJson) as ErasurePlan;
+      const zone = await repo.findState(storeId, { lock: !options.countOnly }, tx);
+      // No rollups left (the store was purged meanwhile): nothing derived remains.
+      if (zone === null) return { rows: 0, plan: null };
+      const days = [...new Set(stored.days.flatMap((d) => daysInZone(stored.zone, d, zone)))].sort(
+        (a, b) => a - b,
+      );
+      const plan: ErasurePlan = { ...stored, zone, days };
+      const keys = { visitorKeys: plan.visitorKeys, orderIds: plan.orderIds };
+      const spanOf = (day: number) => ({
+        day,
+        fromMs: dayStartMs(zone, day),
+        toMs: dayStartMs(zone, day + 1),
+      });
+      if (options.countOnly) {
+        let rows = 0;
+        for (const day of days) rows += await repo.countSubjectRowsOfDay(storeId, keys, spanOf(day), tx);
+        return { rows, plan: planJson };
+      }
+      if (!plan.ordersDeleted) {
+        const rows = await repo.deleteOrders(storeId, plan.orderIds, options.limit, tx);
+        // Called again until a call finds none left: each statement stays within the limit.
+        return { rows, plan: JSON.stringify({ ...plan, ordersDeleted: rows === 0 }) };
+      }
+      const [day, ...rest] = days;
+      if (day === undefined) return { rows: 0, plan: null };
+      const before = await repo.countSubjectRowsOfDay(storeId, keys, spanOf(day), tx);
+      await deps.rebuilder.rebuildDay(storeId, day, tx);
+      const after = await repo.countSubjectRowsOfDay(storeId, keys, spanOf(day), tx);
+      return {
+        rows: Math.max(0, before - after),
+        plan: rest.length > 0 ? JSON.stringify({ ...plan, days: rest }) : null,
+      };
+    },
+
+    async deleteStore(storeId, tx, options) {
+      return options.countOnly ? repo.countStore(storeId, tx) : repo.deleteStore(storeId, options.limit, tx);
     },
   };
 }

@@ -16,4 +16,13 @@ export const secretsMigrations: ModuleMigration[] = [
       await createIndex(ctx, 'signing_keys', 'signing_keys_kid', ['kid'], { unique: true });
     },
   },
+  {
+    // A new key is published verify-only first: it signs from `sign_from_ms`, once every instance's cached
+    // key ring has had time to load it (null: signs from creation, as the first key does).
+    name: '202611270100_secrets_signing_keys_sign_from',
+    async up(ctx) {
+      const t = types(ctx.dialect);
+      await ctx.db.schema.alterTable('signing_keys').addColumn('sign_from_ms', t.timeMs).execute();
+    },
+  },
 ];

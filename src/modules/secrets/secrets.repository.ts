@@ -16,6 +16,10 @@ export function createSecretsRepository(database: Database) {
         .orderBy('id', 'asc')
         .execute();
     },
+    async findByKid(kid: string): Promise<SigningKeyRow | null> {
+      const row = await db().selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
+      return row ?? null;
+    },
     /** Inserts a key unless another instance inserted the same kid first; returns whether ours won. */
     async insertIfAbsent(row: Omit<SigningKeyRow, 'id'>): Promise<boolean> {
       try {
@@ -26,13 +30,45 @@ export function createSecretsRepository(database: Database) {
         throw error;
       }
     },
-    async scheduleRetirement(kid: string, signUntilMs: number, retireAtMs: number): Promise<void> {
+    /**
+     * Schedules the end of every key older than the successor (`successorId`) that has none yet: it signs
+     * until `signUntilMs` (when the successor starts signing) and verifies until `retireAtMs`. Only older
+     * keys: a late retry of an earlier rotation must not end a newer key. Returns the kids it scheduled.
+     */
+    async scheduleRetirementBefore(
+      successorId: number,
+      signUntilMs: number,
+      retireAtMs: number,
+    ): Promise<string[]> {
+      const rows = await db()
+        .selectFrom('signing_keys')
+        .select('kid')
+        .where('id', '<', successorId)
+        .where('sign_until_ms', 'is', null)
+        .execute();
+      if (rows.length === 0) return [];
       await db()
         .updateTable('signing_keys')
         .set({ sign_until_ms: signUntilMs, retire_at_ms: retireAtMs })
-        .where('kid', '=', kid)
+        .where(
+          'kid',
+          'in',
+          rows.map((r) => r.kid),
+        )
         .where('sign_until_ms', 'is', null)
         .execute();
+      return rows.map((r) => r.kid);
+    },
+    /** Deletes keys that stopped verifying before `beforeMs` (their material has no use left). */
+    async deleteRetiredBefore(beforeMs: number): Promise<string[]> {
+      const rows = await db()
+        .selectFrom('signing_keys')
+        .select('kid')
+        .where('retire_at_ms', '<=', beforeMs)
+        .execute();
+      if (rows.length === 0) return [];
+      await db().deleteFrom('signing_keys').where('retire_at_ms', '<=', beforeMs).execute();
+      return rows.map((r) => r.kid);
     },
   };
 }

@@ -4,21 +4,45 @@ import type { Database } from '../../platform/db/database.js';
 import { createSigner, type KeyRing, type Signer, type SigningKey } from '../../platform/signing.js';
 import { createSecretsRepository, type SigningKeyRow } from './secrets.repository.js';
 
-/** How long an instance trusts its cached copy of the key ring before re-reading it. */
-const REFRESH_MS = 60_000;
+/**
+ * How long an instance trusts its cached copy of the key ring: it re-reads the ring at least this often
+ * (a timer, and on use when the copy is older), so a key inserted at T is known everywhere by T + this.
+ */
+export const SIGNING_KEY_REFRESH_MS = 60_000;
+
+/**
+ * How long a new key only verifies before it signs: several cache lifetimes, so every instance has loaded it
+ * (and the end of its predecessor's signing) before any token signed with it can reach them.
+ */
+export const SIGNING_KEY_PUBLISH_MS = 5 * SIGNING_KEY_REFRESH_MS;
 
 export interface SecretsService {
   readonly signer: Signer;
-  /** Loads (creating the first key if the database has none) — call once at start. */
-  load(): Promise<void>;
-  /** Re-reads the ring when older than a minute, or when a kid is unknown. */
-  refresh(): Promise<void>;
   /**
-   * Adds a new signing key and schedules the old one to stop signing now and to stop verifying after
-   * `verifyForMs` (longer than anything it signed lives). Idempotent per `kid`.
+   * Loads (creating the first key if the database has none) and starts re-reading the ring every
+   * SIGNING_KEY_REFRESH_MS — call once at start.
    */
-  rotate(kid: string, verifyForMs: number): Promise<{ added: boolean; retired: string[] }>;
-  listKids(): { kid: string; createdAt: number; signUntilMs: number | null; retireAtMs: number | null }[];
+  load(): Promise<void>;
+  /** Re-reads the ring when the cached copy is older than SIGNING_KEY_REFRESH_MS. */
+  refresh(): Promise<void>;
+  /** Stops the periodic re-read (shutdown, tests). */
+  stop(): void;
+  /**
+   * Rotation, safe across instances that cache the ring: adds key `kid` verify-only, signing from
+   * SIGNING_KEY_PUBLISH_MS from now; older keys sign until then and verify until `verifyForMs` after it
+   * (longer than anything they signed lives); keys past that are deleted. Idempotent per `kid`.
+   */
+  rotate(
+    kid: string,
+    verifyForMs: number,
+  ): Promise<{ added: boolean; signsFromMs: number; retired: string[]; deleted: string[] }>;
+  listKids(): {
+    kid: string;
+    createdAt: number;
+    signFromMs: number;
+    signUntilMs: number | null;
+    retireAtMs: number | null;
+  }[];
 }
 
 function wrapKey(rootSecret: string): Buffer {
@@ -29,6 +53,8 @@ export function createSecretsService(deps: {
   database: Database;
   clock: Clock;
   rootSecret: string | null;
+  /** Re-read the ring on a (real-time, unref'd) timer; default true. */
+  refreshTimer?: boolean;
 }): SecretsService {
   const repo = createSecretsRepository(deps.database);
   const kek = deps.rootSecret ? wrapKey(deps.rootSecret) : null;
@@ -52,16 +78,26 @@ export function createSecretsService(deps: {
   };
 
   let keys: SigningKey[] = [];
+  const signsFrom = (row: SigningKeyRow): number => Number(row.sign_from_ms ?? row.created_at);
+  /** A re-read when the cached copy is older than the refresh interval; never blocks the caller. */
+  const refreshIfStale = () => {
+    if (deps.clock.nowMs() - loadedAtMs >= SIGNING_KEY_REFRESH_MS)
+      void service.refresh().catch(() => undefined);
+  };
   const ring: KeyRing = {
     current() {
+      refreshIfStale();
       const now = deps.clock.nowMs();
-      const signing = rows.filter((r) => r.sign_until_ms === null || r.sign_until_ms > now);
-      const newest = signing[signing.length - 1] ?? rows[rows.length - 1];
+      const started = rows.filter((r) => signsFrom(r) <= now);
+      const signing = started.filter((r) => r.sign_until_ms === null || r.sign_until_ms > now);
+      // The newest key that has started signing; a key still being published is never used to sign.
+      const newest = signing[signing.length - 1] ?? started[started.length - 1] ?? rows[0];
       const key = keys.find((k) => k.kid === newest?.kid);
       if (!key) throw new Error('the signing key ring is empty: call secrets.load() at start');
       return key;
     },
     find(kid) {
+      refreshIfStale();
       const now = deps.clock.nowMs();
       const row = rows.find((r) => r.kid === kid);
       if (!row || (row.retire_at_ms !== null && row.retire_at_ms <= now)) {
@@ -77,6 +113,8 @@ export function createSecretsService(deps: {
     keys = rows.map((r) => ({ kid: r.kid, secret: open(r) }));
     loadedAtMs = deps.clock.nowMs();
   };
+  let reading: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
 
   const service: SecretsService = {
     signer: createSigner(ring),
@@ -84,19 +122,36 @@ export function createSecretsService(deps: {
       await read();
       if (rows.length === 0) {
         // Every instance may race here; the unique kid lets exactly one first key in.
+        // The first key signs at once: nobody holds a token of any other key yet.
         await repo.insertIfAbsent({
           kid: 'k1',
           ...seal(randomBytes(32)),
           created_at: deps.clock.nowMs(),
+          sign_from_ms: null,
           sign_until_ms: null,
           retire_at_ms: null,
         });
         await read();
       }
+      if (deps.refreshTimer !== false && timer === null) {
+        // An idle instance must not keep a copy older than the publish window either.
+        timer = setInterval(() => {
+          void read().catch(() => undefined);
+        }, SIGNING_KEY_REFRESH_MS);
+        timer.unref();
+      }
     },
     async refresh() {
-      if (deps.clock.nowMs() - loadedAtMs < REFRESH_MS) return;
-      await read();
+      if (deps.clock.nowMs() - loadedAtMs < SIGNING_KEY_REFRESH_MS) return;
+      // One read at a time however many callers find the copy stale.
+      reading ??= read().finally(() => {
+        reading = null;
+      });
+      await reading;
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
     },
     async rotate(kid, verifyForMs) {
       const now = deps.clock.nowMs();
@@ -104,23 +159,29 @@ export function createSecretsService(deps: {
         kid,
         ...seal(randomBytes(32)),
         created_at: now,
+        sign_from_ms: now + SIGNING_KEY_PUBLISH_MS,
         sign_until_ms: null,
         retire_at_ms: null,
       });
-      const retired: string[] = [];
-      for (const row of rows) {
-        if (row.kid !== kid && row.sign_until_ms === null) {
-          await repo.scheduleRetirement(row.kid, now, now + verifyForMs);
-          retired.push(row.kid);
-        }
-      }
+      // Whoever inserted the key, its times are the ones in the database: every instance and every retry
+      // schedules the older keys the same way.
+      const successor = await repo.findByKid(kid);
+      if (!successor) throw new Error(`signing key ${kid} vanished after insert`);
+      const signsFromMs = signsFrom(successor);
+      const retired = await repo.scheduleRetirementBefore(
+        successor.id,
+        signsFromMs,
+        signsFromMs + verifyForMs,
+      );
+      const deleted = await repo.deleteRetiredBefore(now);
       await read();
-      return { added, retired };
+      return { added, signsFromMs, retired, deleted };
     },
     listKids() {
       return rows.map((r) => ({
         kid: r.kid,
         createdAt: r.created_at,
+        signFromMs: signsFrom(r),
         signUntilMs: r.sign_until_ms,
         retireAtMs: r.retire_at_ms,
       }));

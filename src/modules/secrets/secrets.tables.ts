@@ -7,6 +7,8 @@ export interface SigningKeysTable {
   material: Buffer;
   is_wrapped: number;
   created_at: number;
+  /** From this time the key signs (before it, it only verifies); null: from its creation. */
+  sign_from_ms: number | null;
   /** After this time the key verifies but no longer signs. */
   sign_until_ms: number | null;
   /** After this time the key neither signs nor verifies. */
