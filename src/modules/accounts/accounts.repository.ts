@@ -308,12 +308,20 @@ export function createAccountsRepository(database: Database) {
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
-    /** Maintenance: sessions past expiry (or revoked long ago), at most `limit` per call. */
-    async deleteExpiredSessions(beforeMs: number, limit: number, tx?: TransactionHandle): Promise<number> {
+    /**
+     * Maintenance: sessions past expiry, revoked, or idle since before `idleBeforeMs` (refused already, so
+     * nothing signs in with them again), at most `limit` per call.
+     */
+    async deleteExpiredSessions(
+      beforeMs: number,
+      idleBeforeMs: number,
+      limit: number,
+      tx?: TransactionHandle,
+    ): Promise<number> {
       return deleteChunk(
         db(tx),
         'sessions',
-        sql`(expires_at < ${beforeMs} or revoked_at < ${beforeMs})`,
+        sql`(expires_at < ${beforeMs} or revoked_at < ${beforeMs} or last_seen_at <= ${idleBeforeMs})`,
         limit,
       );
     },

@@ -402,7 +402,7 @@ export function createAccountsService(deps: {
       limit: number,
       tx?: TransactionHandle,
     ): Promise<{ sessions: number; loginFailures: number }> {
-      const sessions = await repo.deleteExpiredSessions(now(), limit, tx);
+      const sessions = await repo.deleteExpiredSessions(now(), now() - SESSION_IDLE_MS, limit, tx);
       const loginFailures = await repo.deleteLoginFailuresBefore(now() - LOGIN_WINDOW_MS, limit, tx);
       return { sessions, loginFailures };
     },

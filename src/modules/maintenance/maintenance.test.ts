@@ -16,7 +16,7 @@ import {
   storeOf,
   trackAt,
 } from '../../../test/harness/maintenance-app.js';
-import { SESSION_TTL_MS } from '../accounts/index.js';
+import { SESSION_IDLE_MS, SESSION_TTL_MS } from '../accounts/index.js';
 import { SYSTEM_ACTOR } from '../audit/index.js';
 import { keyStatus } from '../keys/index.js';
 import { dayStartMs, localDay } from '../reports/index.js';
@@ -607,6 +607,28 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       const stillIn = await t.services.accounts.authenticateSession(live.token);
       expect(stillIn?.session.publicId).toBe(live.session.publicId);
       expect(t.services.accounts.verifyCsrf(live.session, live.csrfToken)).toBe(true);
+    });
+
+    it('deletes a session idle past its limit before its absolute expiry, and keeps one in use', async () => {
+      const start = T0 + 600 * DAY_MS;
+      const email = `idle-${dialect}@example.test`;
+      t.clock.set(start);
+      await runJob(t, 'purge-sessions'); // what the earlier tests left idle
+      await t.services.accounts.createUser({ email, name: 'idle', password: PASSWORD });
+      const login = () =>
+        t.services.accounts.login({ email, password: PASSWORD, ip: '203.0.113.10', userAgent: null });
+      const idle = await login();
+      const used = await login();
+      t.clock.set(start + SESSION_IDLE_MS - 60 * 60_000);
+      expect(await t.services.accounts.authenticateSession(used.token)).not.toBeNull(); // moves its idle clock
+      t.clock.set(start + SESSION_IDLE_MS + 60_000);
+
+      const outcome = await runJob(t, 'purge-sessions');
+      expect((outcome.result as { sessions: number }).sessions).toBe(1);
+      expect(await t.services.accounts.authenticateSession(idle.token)).toBeNull();
+      expect((await t.services.accounts.authenticateSession(used.token))?.session.publicId).toBe(
+        used.session.publicId,
+      );
     });
   });
 });
