@@ -56,7 +56,12 @@ export async function createServices(infra: Infrastructure) {
   const { database, clock } = infra;
   const ids: Ids = createIds(clock);
   const audit = createAuditService({ database, clock, ids });
-  const secrets = createSecretsService({ database, clock, rootSecret: infra.config.secret });
+  const secrets = createSecretsService({
+    database,
+    clock,
+    rootSecret: infra.config.secret,
+    previousRootSecret: infra.config.previousSecret,
+  });
   await secrets.load();
   const accounts = createAccountsService({ database, clock, ids, audit, signer: secrets.signer });
   const stores = createStoresService({ database, clock, ids, audit });
@@ -94,6 +99,7 @@ export async function createServices(infra: Infrastructure) {
     pipelineData,
     signer: secrets.signer,
     rootSecret: infra.config.secret,
+    previousRootSecret: infra.config.previousSecret,
     publicUrl: infra.config.publicUrl,
   });
   await privacy.load();

@@ -16,6 +16,11 @@ export interface Config {
    * database, so every instance sharing the database shares it.
    */
   readonly secret: string | null;
+  /**
+   * FOOTFALL_SECRET_PREVIOUS while the root secret is being rotated: what was wrapped under it still opens,
+   * and the `rotate-secrets` job re-wraps it under `secret`.
+   */
+  readonly previousSecret: string | null;
   readonly dataDir: string;
   readonly logLevel: string;
   /** Proxies whose X-Forwarded-For we believe: `false`, or a list of addresses/CIDRs. */
@@ -81,6 +86,17 @@ function parseSecret(env: NodeJS.ProcessEnv): string | null {
   return fromEnv;
 }
 
+function parsePreviousSecret(env: NodeJS.ProcessEnv, secret: string | null): string | null {
+  const previous = env.FOOTFALL_SECRET_PREVIOUS;
+  if (previous === undefined || previous === '') return null;
+  if (secret === null)
+    throw new ConfigError('FOOTFALL_SECRET_PREVIOUS', 'needs FOOTFALL_SECRET (the new secret)');
+  if (previous.length < 32)
+    throw new ConfigError('FOOTFALL_SECRET_PREVIOUS', 'must be at least 32 characters');
+  if (previous === secret) throw new ConfigError('FOOTFALL_SECRET_PREVIOUS', 'equals FOOTFALL_SECRET');
+  return previous;
+}
+
 function parseTrustProxy(raw: string | undefined): false | string[] {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   const list = raw
@@ -111,12 +127,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level "${logLevel}"`);
   }
+  const secret = parseSecret(env);
   return Object.freeze({
     database,
     redisUrl,
     port: parseInteger(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    secret: parseSecret(env),
+    secret,
+    previousSecret: parsePreviousSecret(env, secret),
     dataDir,
     logLevel,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),

@@ -30,7 +30,8 @@ export type AuditAction =
   | 'privacy.erasure_requested'
   | 'privacy.export_requested'
   | 'deadletter.replayed'
-  | 'secrets.rotated';
+  | 'secrets.rotated'
+  | 'secrets.rewrapped';
 
 export interface Actor {
   type: 'user' | 'key' | 'system' | 'anonymous';

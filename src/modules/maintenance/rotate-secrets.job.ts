@@ -23,6 +23,11 @@ export interface RotateSecretsResult {
   /** Older keys whose end this run scheduled, and keys past their end that it deleted. */
   retired: string[];
   deleted: string[];
+  /**
+   * Stored keys re-wrapped under the current FOOTFALL_SECRET (signing key ids, and the privacy module's `subject-hmac-v1`): those
+   * sealed under FOOTFALL_SECRET_PREVIOUS, or stored bare before a secret was set. With a dry run, those it would.
+   */
+  rewrapped: string[];
   keys: {
     kid: string;
     createdAt: string;
@@ -62,9 +67,30 @@ export function createRotateSecretsJob(deps: MaintenanceDeps): JobDefinition<Rot
       let retired: string[] = [];
       let deleted: string[] = [];
       let signsFromMs: number | null = null;
+      let rewrapped: string[] = [];
       if (ctx.dryRun) {
         added = !deps.secrets.listKids().some((k) => k.kid === kid);
+        rewrapped = [
+          ...(await deps.secrets.rewrap({ dryRun: true })),
+          ...(await deps.privacy.rewrapKeys({ dryRun: true })),
+        ];
       } else {
+        // Compare-and-set per key: N instances (or a retried run) re-wrap each key once.
+        rewrapped = [...(await deps.secrets.rewrap()), ...(await deps.privacy.rewrapKeys())];
+        if (rewrapped.length > 0) {
+          await ctx.fence.commit(async (trx) => {
+            await deps.audit.record(
+              {
+                action: 'secrets.rewrapped',
+                actor: SYSTEM_ACTOR,
+                organizationId: null,
+                details: { rewrapped },
+              },
+              handleOf(trx),
+            );
+            return rewrapped.length;
+          });
+        }
         // The key ring writes through its own repository (not the fence): safe, because rotate() is
         // idempotent per kid — a run taken over and repeated adds nothing twice.
         ({ added, retired, deleted, signsFromMs } = await deps.secrets.rotate(kid, SIGNING_KEY_VERIFY_MS));
@@ -89,6 +115,7 @@ export function createRotateSecretsJob(deps: MaintenanceDeps): JobDefinition<Rot
         signsFrom: iso(signsFromMs),
         retired,
         deleted,
+        rewrapped,
         keys: deps.secrets.listKids().map((k) => ({
           kid: k.kid,
           createdAt: new Date(k.createdAt).toISOString(),

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_TEXT_BYTES, createChunkWriter, type ExportLine } from './export-file.js';
 import { applyIpPolicyToContext } from './privacy-requests.job.js';
-import { createSubjectHasher, openKey, sealKey } from './subject-hash.js';
+import { createSubjectHasher, privacyKeyWrapper } from './subject-hash.js';
 
 describe('subject hashes', () => {
   const hasher = createSubjectHasher(randomBytes(32));
@@ -31,13 +31,28 @@ describe('subject hashes', () => {
 
   it('keeps the key wrapped under the root secret and refuses to open it with another', () => {
     const key = randomBytes(32);
-    const sealed = sealKey(key, 'root-secret-that-is-long-enough-000000');
+    const root = 'root-secret-that-is-long-enough-000000';
+    const sealed = privacyKeyWrapper(root).seal(key);
     expect(sealed.isWrapped).toBe(true);
     expect(sealed.material.includes(key)).toBe(false);
-    expect(openKey(sealed, 'root-secret-that-is-long-enough-000000').equals(key)).toBe(true);
-    expect(() => openKey(sealed, 'another-secret-that-is-long-enough-00')).toThrow(/FOOTFALL_SECRET differs/);
-    expect(() => openKey(sealed, null)).toThrow(/FOOTFALL_SECRET is not set/);
-    expect(openKey(sealKey(key, null), null).equals(key)).toBe(true);
+    expect(privacyKeyWrapper(root).open(sealed)).toEqual({ key, stale: false });
+    expect(() => privacyKeyWrapper('another-secret-that-is-long-enough-00').open(sealed)).toThrow(
+      /FOOTFALL_SECRET differs/,
+    );
+    expect(() => privacyKeyWrapper(null).open(sealed)).toThrow(/FOOTFALL_SECRET is not set/);
+    expect(privacyKeyWrapper(null).open(privacyKeyWrapper(null).seal(key))).toEqual({ key, stale: false });
+  });
+
+  it('opens a key sealed under the previous root secret while it rotates, and calls it stale', () => {
+    const key = randomBytes(32);
+    const old = 'old-root-secret-that-is-long-enough-0000';
+    const next = 'new-root-secret-that-is-long-enough-0000';
+    const sealed = privacyKeyWrapper(old).seal(key);
+    expect(privacyKeyWrapper(next, old).open(sealed)).toEqual({ key, stale: true });
+    const rewrapped = privacyKeyWrapper(next, old).seal(key);
+    expect(privacyKeyWrapper(next).open(rewrapped)).toEqual({ key, stale: false });
+    // A key stored bare before any secret was set is stale once one is.
+    expect(privacyKeyWrapper(next).open(privacyKeyWrapper(null).seal(key))).toEqual({ key, stale: true });
   });
 });
 

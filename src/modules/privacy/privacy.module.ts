@@ -20,7 +20,7 @@ import {
   type PrivacyJobOptions,
   type PrivacyJobResult,
 } from './privacy-requests.job.js';
-import { createSubjectHasher, openKey, sealKey } from './subject-hash.js';
+import { createSubjectHasher, privacyKeyWrapper } from './subject-hash.js';
 import { createSuppressionList, SUPPRESSION_REFRESH_MS, type SuppressionList } from './suppression-list.js';
 
 const HMAC_KEY_NAME = 'subject-hmac-v1';
@@ -38,6 +38,8 @@ export interface PrivacyModuleDeps {
   signer: Signer;
   /** FOOTFALL_SECRET, or null: wraps the subject HMAC key at rest. */
   rootSecret: string | null;
+  /** FOOTFALL_SECRET_PREVIOUS while the root secret is being rotated. */
+  previousRootSecret?: string | null;
   publicUrl: string | null;
   options?: PrivacyJobOptions & { suppressionRefreshMs?: number; exportLinkTtlMs?: number };
 }
@@ -56,6 +58,11 @@ export interface PrivacyModule {
   /** Store purge: deletes at most `limit` of the store's privacy rows per statement (0 when none is left). */
   deleteStoreChunk(storeId: number, limit: number, tx: TransactionHandle): Promise<number>;
   countStoreRows(storeId: number, tx?: TransactionHandle): Promise<number>;
+  /**
+   * Re-wraps the HMAC key under the current FOOTFALL_SECRET when it is sealed under the previous one (or
+   * stored bare); returns the names of the keys it re-wrapped (or, with `dryRun`, would).
+   */
+  rewrapKeys(options?: { dryRun?: boolean }): Promise<string[]>;
 }
 
 /**
@@ -79,6 +86,8 @@ export function createPrivacyModule(deps: PrivacyModuleDeps): PrivacyModule {
   const settleMs = deps.options?.settleMs ?? 12 * refreshMs;
   if (settleMs <= refreshMs) throw new Error('privacy settleMs must be longer than suppressionRefreshMs');
 
+  const wrapper = privacyKeyWrapper(deps.rootSecret, deps.previousRootSecret ?? null);
+
   const job = createPrivacyRequestsJob({
     repository,
     pipelineData: deps.pipelineData,
@@ -93,15 +102,11 @@ export function createPrivacyModule(deps: PrivacyModuleDeps): PrivacyModule {
       let stored = await repository.findKey(HMAC_KEY_NAME);
       if (!stored) {
         // Every instance may race here; the unique name lets exactly one key in, and all read that one.
-        await repository.insertKeyIfAbsent(
-          HMAC_KEY_NAME,
-          sealKey(randomBytes(32), deps.rootSecret),
-          deps.clock.nowMs(),
-        );
+        await repository.insertKeyIfAbsent(HMAC_KEY_NAME, wrapper.seal(randomBytes(32)), deps.clock.nowMs());
         stored = await repository.findKey(HMAC_KEY_NAME);
         if (!stored) throw new Error('the privacy HMAC key vanished after insert');
       }
-      const hasher = createSubjectHasher(openKey(stored, deps.rootSecret));
+      const hasher = createSubjectHasher(wrapper.open(stored).key);
       suppression = createSuppressionList({
         repository,
         hasher,
@@ -133,5 +138,15 @@ export function createPrivacyModule(deps: PrivacyModuleDeps): PrivacyModule {
     job,
     deleteStoreChunk: (storeId, limit, tx) => repository.deleteStoreChunk(storeId, limit, tx),
     countStoreRows: (storeId, tx) => repository.countStoreRows(storeId, tx),
+    async rewrapKeys(options = {}) {
+      const stored = await repository.findKey(HMAC_KEY_NAME);
+      if (!stored) return [];
+      const { key, stale } = wrapper.open(stored);
+      if (!stale) return [];
+      if (options.dryRun) return [HMAC_KEY_NAME];
+      return (await repository.replaceKey(HMAC_KEY_NAME, stored.material, wrapper.seal(key)))
+        ? [HMAC_KEY_NAME]
+        : [];
+    },
   };
 }

@@ -108,6 +108,21 @@ export function createPrivacyRepository(database: Database) {
       return row ? { material: Buffer.from(row.material), isWrapped: Boolean(row.is_wrapped) } : null;
     },
 
+    /** Replaces the key's stored form if it still is `expected` (another instance may have done it first). */
+    async replaceKey(
+      name: string,
+      expected: Buffer,
+      next: { material: Buffer; isWrapped: boolean },
+    ): Promise<boolean> {
+      const result = await db()
+        .updateTable('privacy_keys')
+        .set({ material: next.material, is_wrapped: next.isWrapped ? 1 : 0 })
+        .where('name', '=', name)
+        .where('material', '=', expected)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     /** Inserts the key unless another instance did first (the unique name lets exactly one in). */
     async insertKeyIfAbsent(
       name: string,

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { createKeyWrapper, type KeyWrapper } from '../../platform/key-wrap.js';
 
 /**
  * How erased identifiers are remembered without being stored. A plain SHA-256 of `storeId:kind:value` would
@@ -30,37 +31,15 @@ export function createSubjectHasher(key: Buffer): SubjectHasher {
   };
 }
 
-function wrappingKey(rootSecret: string): Buffer {
-  return createHash('sha256').update('footfall/privacy-key-wrap/v1').update(rootSecret).digest();
-}
-
-/** `iv(12) ‖ tag(16) ‖ ciphertext` under the root secret, or the key itself when there is none. */
-export function sealKey(
-  material: Buffer,
+/** How the HMAC key is wrapped at rest (the purpose string is part of the derivation: never change it). */
+export function privacyKeyWrapper(
   rootSecret: string | null,
-): { material: Buffer; isWrapped: boolean } {
-  if (rootSecret === null) return { material, isWrapped: false };
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', wrappingKey(rootSecret), iv);
-  const body = Buffer.concat([cipher.update(material), cipher.final()]);
-  return { material: Buffer.concat([iv, cipher.getAuthTag(), body]), isWrapped: true };
-}
-
-export function openKey(stored: { material: Buffer; isWrapped: boolean }, rootSecret: string | null): Buffer {
-  if (!stored.isWrapped) return Buffer.from(stored.material);
-  if (rootSecret === null) {
-    throw new Error(
-      'the privacy HMAC key is wrapped but FOOTFALL_SECRET is not set; set the secret it was made with',
-    );
-  }
-  const decipher = createDecipheriv('aes-256-gcm', wrappingKey(rootSecret), stored.material.subarray(0, 12));
-  decipher.setAuthTag(stored.material.subarray(12, 28));
-  try {
-    return Buffer.concat([decipher.update(stored.material.subarray(28)), decipher.final()]);
-  } catch {
-    // Failing loudly beats hashing with another key: that would silently un-erase every erased person.
-    throw new Error(
-      'the privacy HMAC key cannot be unwrapped: FOOTFALL_SECRET differs from the one it was made with',
-    );
-  }
+  previousRootSecret: string | null = null,
+): KeyWrapper {
+  return createKeyWrapper({
+    purpose: 'footfall/privacy-key-wrap/v1',
+    what: 'the privacy HMAC key',
+    rootSecret,
+    previousRootSecret,
+  });
 }

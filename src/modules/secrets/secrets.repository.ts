@@ -16,6 +16,27 @@ export function createSecretsRepository(database: Database) {
         .orderBy('id', 'asc')
         .execute();
     },
+    /** Every stored key, retired ones too (for re-wrapping). */
+    async listAll(): Promise<SigningKeyRow[]> {
+      return db().selectFrom('signing_keys').selectAll().orderBy('id', 'asc').execute();
+    },
+    /**
+     * Replaces a key's stored form if it still is `expected` (another instance may have re-wrapped it first);
+     * returns whether this call did.
+     */
+    async replaceMaterial(
+      kid: string,
+      expected: Buffer,
+      next: { material: Buffer; is_wrapped: number },
+    ): Promise<boolean> {
+      const result = await db()
+        .updateTable('signing_keys')
+        .set(next)
+        .where('kid', '=', kid)
+        .where('material', '=', expected)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     async findByKid(kid: string): Promise<SigningKeyRow | null> {
       const row = await db().selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
       return row ?? null;

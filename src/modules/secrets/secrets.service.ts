@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
 import type { Database } from '../../platform/db/database.js';
+import { createKeyWrapper } from '../../platform/key-wrap.js';
 import { createSigner, type KeyRing, type Signer, type SigningKey } from '../../platform/signing.js';
 import { createSecretsRepository, type SigningKeyRow } from './secrets.repository.js';
 
@@ -36,6 +37,12 @@ export interface SecretsService {
     kid: string,
     verifyForMs: number,
   ): Promise<{ added: boolean; signsFromMs: number; retired: string[]; deleted: string[] }>;
+  /**
+   * Re-wraps, under the current FOOTFALL_SECRET, every stored key sealed under FOOTFALL_SECRET_PREVIOUS (or
+   * stored bare before a secret was set); returns their kids. With `dryRun`, only names them. Safe on N
+   * instances: each row is replaced only if it still holds what this instance read.
+   */
+  rewrap(options?: { dryRun?: boolean }): Promise<string[]>;
   listKids(): {
     kid: string;
     createdAt: number;
@@ -45,37 +52,31 @@ export interface SecretsService {
   }[];
 }
 
-function wrapKey(rootSecret: string): Buffer {
-  return createHash('sha256').update('footfall/key-wrap/v1').update(rootSecret).digest();
-}
-
 export function createSecretsService(deps: {
   database: Database;
   clock: Clock;
   rootSecret: string | null;
+  /** FOOTFALL_SECRET_PREVIOUS while the root secret is being rotated: keys sealed under it still open. */
+  previousRootSecret?: string | null;
   /** Re-read the ring on a (real-time, unref'd) timer; default true. */
   refreshTimer?: boolean;
 }): SecretsService {
   const repo = createSecretsRepository(deps.database);
-  const kek = deps.rootSecret ? wrapKey(deps.rootSecret) : null;
+  const wrapper = createKeyWrapper({
+    purpose: 'footfall/key-wrap/v1',
+    what: 'a signing key',
+    rootSecret: deps.rootSecret,
+    previousRootSecret: deps.previousRootSecret ?? null,
+  });
   let rows: SigningKeyRow[] = [];
   let loadedAtMs = 0;
 
   const seal = (material: Buffer): { material: Buffer; is_wrapped: number } => {
-    if (!kek) return { material, is_wrapped: 0 };
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', kek, iv);
-    const body = Buffer.concat([cipher.update(material), cipher.final()]);
-    return { material: Buffer.concat([iv, cipher.getAuthTag(), body]), is_wrapped: 1 };
+    const sealed = wrapper.seal(material);
+    return { material: sealed.material, is_wrapped: sealed.isWrapped ? 1 : 0 };
   };
-  const open = (row: SigningKeyRow): Buffer => {
-    const material = Buffer.from(row.material);
-    if (!row.is_wrapped) return material;
-    if (!kek) throw new Error(`signing key ${row.kid} is wrapped but FOOTFALL_SECRET is not set`);
-    const decipher = createDecipheriv('aes-256-gcm', kek, material.subarray(0, 12));
-    decipher.setAuthTag(material.subarray(12, 28));
-    return Buffer.concat([decipher.update(material.subarray(28)), decipher.final()]);
-  };
+  const open = (row: SigningKeyRow) =>
+    wrapper.open({ material: Buffer.from(row.material), isWrapped: Boolean(row.is_wrapped) });
 
   let keys: SigningKey[] = [];
   const signsFrom = (row: SigningKeyRow): number => Number(row.sign_from_ms ?? row.created_at);
@@ -110,7 +111,7 @@ export function createSecretsService(deps: {
 
   const read = async () => {
     rows = await repo.listUsable(deps.clock.nowMs());
-    keys = rows.map((r) => ({ kid: r.kid, secret: open(r) }));
+    keys = rows.map((r) => ({ kid: r.kid, secret: open(r).key }));
     loadedAtMs = deps.clock.nowMs();
   };
   let reading: Promise<void> | null = null;
@@ -176,6 +177,17 @@ export function createSecretsService(deps: {
       const deleted = await repo.deleteRetiredBefore(now);
       await read();
       return { added, signsFromMs, retired, deleted };
+    },
+    async rewrap(options = {}) {
+      const stale = (await repo.listAll()).filter((row) => open(row).stale);
+      if (options.dryRun) return stale.map((row) => row.kid);
+      const done: string[] = [];
+      for (const row of stale) {
+        const replaced = await repo.replaceMaterial(row.kid, Buffer.from(row.material), seal(open(row).key));
+        if (replaced) done.push(row.kid);
+      }
+      if (done.length > 0) await read();
+      return done;
     },
     listKids() {
       return rows.map((r) => ({

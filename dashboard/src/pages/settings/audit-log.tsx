@@ -37,6 +37,7 @@ const ACTIONS = [
   'privacy.export_requested',
   'deadletter.replayed',
   'secrets.rotated',
+  'secrets.rewrapped',
 ];
 
 function toneOf(action: string): BadgeTone {
