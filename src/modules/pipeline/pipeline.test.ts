@@ -268,6 +268,34 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     });
   });
 
+  it('dates an order from its earliest Order Completed when its events arrive out of order', async () => {
+    const orderId = `late-${randomUUID()}`;
+    const anonymousId = `buyer-${randomUUID()}`;
+    const completedAtMs = t.clock.nowMs() - 60_000;
+    const order = (fields: Partial<PipelineEvent>) =>
+      pipelineEvent({
+        anonymousId,
+        orderId,
+        currency: 'EUR',
+        properties: { order_id: orderId, total: 50, currency: 'EUR' },
+        ...fields,
+      });
+    // Each in its own batch, in this arrival order: the update, the browser's completion, the server's copy
+    // (stamped earlier than the browser's: the shop's backend knew the order first).
+    const arrivals = [
+      order({ event: 'Order Updated', timestampMs: completedAtMs + 30_000 }),
+      order({ event: 'Order Completed', timestampMs: completedAtMs + 5_000, revenue: 50 }),
+      order({ event: 'Order Completed', timestampMs: completedAtMs, revenue: 55, isServer: true }),
+    ];
+    for (const event of arrivals) {
+      await t.services.pipeline.buffer.append(storeId, [event]);
+      await waitStored(event.messageId);
+    }
+    const { items } = await t.services.pipeline.orders.list(storeId, { limit: 10, orderId });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ placedAtMs: completedAtMs, revenue: 55, isCompleted: true });
+  });
+
   itWithStream('stores a redelivered or concurrently consumed entry once, hooks included', async () => {
     if (!t.redis || !t.redisKeyPrefix) throw new Error('redis setup');
     const keys = streamKeys(t.redisKeyPrefix);
