@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -149,7 +149,30 @@ async function drive(
   });
 }
 
-function summary(result: AutocannonResult) {
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in clock ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A phase's figures, with the CPU the measured server process spent per event: unlike req/s, that hardly
+ * moves when other work on the machine takes the cores, so it compares runs (and servers) fairly.
+ */
+async function measure(
+  pid: number | undefined,
+  eventsPerRequest: number,
+  run: () => Promise<AutocannonResult>,
+) {
+  const before = cpuMs(pid);
+  const result = await run();
+  const spentMs = cpuMs(pid) - before;
   const ok = result['2xx'];
   return {
     reqPerSec: Math.round(ok / result.duration),
@@ -157,6 +180,7 @@ function summary(result: AutocannonResult) {
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    cpuUsPerEvent: ok > 0 ? Math.round(((spentMs * 1000) / (ok * eventsPerRequest)) * 10) / 10 : 0,
   };
 }
 
@@ -225,17 +249,21 @@ async function main(): Promise<void> {
     await drive(ingestUrl, '/v1/track', 'single', { connections: 8, seconds: 2, headers: auth });
     await drive(ingestUrl, '/v1/batch', 'batch', { connections: 4, seconds: 2, headers: auth });
 
-    const skipped = { reqPerSec: 0, p50Ms: 0, p99Ms: 0, non2xx: 0, errors: 0 };
+    const skipped = { reqPerSec: 0, p50Ms: 0, p99Ms: 0, non2xx: 0, errors: 0, cpuUsPerEvent: 0 };
+    const barePid = bare.child.pid;
+    const ingestPid = ingest.child.pid;
     const isSingle = PHASES.has('single') || PHASES.has('half');
     const bareSingle = isSingle
-      ? summary(await drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: SECONDS }))
+      ? await measure(barePid, 1, () =>
+          drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: SECONDS }),
+        )
       : skipped;
     log(
-      `bare single:      ${bareSingle.reqPerSec} req/s, p50 ${bareSingle.p50Ms} ms, p99 ${bareSingle.p99Ms} ms`,
+      `bare single:      ${bareSingle.reqPerSec} req/s, p50 ${bareSingle.p50Ms} ms, p99 ${bareSingle.p99Ms} ms, CPU ${bareSingle.cpuUsPerEvent} µs/event`,
     );
     const single = isSingle
-      ? summary(
-          await drive(ingestUrl, '/v1/track', 'single', {
+      ? await measure(ingestPid, 1, () =>
+          drive(ingestUrl, '/v1/track', 'single', {
             connections: SINGLE_CONNECTIONS,
             seconds: SECONDS,
             headers: auth,
@@ -243,18 +271,22 @@ async function main(): Promise<void> {
         )
       : skipped;
     log(
-      `footfall single:  ${single.reqPerSec} req/s, p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms (non-2xx ${single.non2xx})`,
+      `footfall single:  ${single.reqPerSec} req/s, p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms, CPU ${single.cpuUsPerEvent} µs/event (non-2xx ${single.non2xx})`,
     );
     await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
 
     const isBatch = PHASES.has('batch');
     const bareBatch = isBatch
-      ? summary(await drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: SECONDS }))
+      ? await measure(barePid, BATCH_SIZE, () =>
+          drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: SECONDS }),
+        )
       : skipped;
-    log(`bare batch:       ${bareBatch.reqPerSec * BATCH_SIZE} events/s`);
+    log(
+      `bare batch:       ${bareBatch.reqPerSec * BATCH_SIZE} events/s, CPU ${bareBatch.cpuUsPerEvent} µs/event`,
+    );
     const batch = isBatch
-      ? summary(
-          await drive(ingestUrl, '/v1/batch', 'batch', {
+      ? await measure(ingestPid, BATCH_SIZE, () =>
+          drive(ingestUrl, '/v1/batch', 'batch', {
             connections: BATCH_CONNECTIONS,
             seconds: SECONDS,
             headers: auth,
@@ -262,14 +294,14 @@ async function main(): Promise<void> {
         )
       : skipped;
     log(
-      `footfall batch:   ${batch.reqPerSec * BATCH_SIZE} events/s, p99 ${batch.p99Ms} ms (non-2xx ${batch.non2xx})`,
+      `footfall batch:   ${batch.reqPerSec * BATCH_SIZE} events/s, p99 ${batch.p99Ms} ms, CPU ${batch.cpuUsPerEvent} µs/event (non-2xx ${batch.non2xx})`,
     );
     await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
 
     const halfRate = Math.max(1, Math.floor(single.reqPerSec / 2));
     const half = PHASES.has('half')
-      ? summary(
-          await drive(ingestUrl, '/v1/track', 'single', {
+      ? await measure(ingestPid, 1, () =>
+          drive(ingestUrl, '/v1/track', 'single', {
             connections: SINGLE_CONNECTIONS,
             seconds: SECONDS,
             headers: auth,
@@ -285,10 +317,15 @@ async function main(): Promise<void> {
       redis.disconnect();
       return;
     }
+    const workerPids: (number | undefined)[] = [];
     for (let i = 0; i < WORKERS; i++) {
       const worker = await serve('worker');
       children.push(worker.child);
+      workerPids.push(worker.child.pid);
     }
+    const workersCpuMs = (): number => workerPids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
+    const workerCpuBefore = workersCpuMs();
+    const ingestCpuBefore = cpuMs(ingestPid);
     const before = await services.pipeline.events.count(store.id);
     // Polling COUNT(*) every 100 ms scanned the growing table ten times a second and slowed the very inserts
     // it timed. MAX(id) is one index dive; rows of a multi-row INSERT get consecutive ids, so it reaches the
@@ -325,6 +362,9 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const e2eSeconds = (Date.now() - startedMs) / 1000;
+    const perStoredEvent = (ms: number) => Math.round(((ms * 1000) / Math.max(1, stored)) * 10) / 10;
+    const workerCpuUsPerEvent = perStoredEvent(workersCpuMs() - workerCpuBefore);
+    const ingestCpuUsPerEvent = perStoredEvent(cpuMs(ingestPid) - ingestCpuBefore);
     const endToEnd = {
       events: acceptedEvents,
       stored,
@@ -332,12 +372,14 @@ async function main(): Promise<void> {
       // Responses still in flight when autocannon stops are stored but not counted as accepted: count rows.
       eventsPerSec: Math.round(stored / e2eSeconds),
       workers: WORKERS,
+      workerCpuUsPerEvent,
+      ingestCpuUsPerEvent,
       driveSeconds: E2E_SECONDS,
       /** Events waiting in the stream every 2 s of the drive. */
       backlogSamples: backlog,
     };
     log(
-      `end to end:       ${endToEnd.eventsPerSec} events/s (${acceptedEvents} events in ${endToEnd.seconds} s, ${WORKERS} worker(s))`,
+      `end to end:       ${endToEnd.eventsPerSec} events/s (${acceptedEvents} events in ${endToEnd.seconds} s, ${WORKERS} worker(s), worker CPU ${workerCpuUsPerEvent} µs/event)`,
     );
 
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -365,11 +407,16 @@ async function main(): Promise<void> {
         batch: { eventsPerSec: bareBatch.reqPerSec * BATCH_SIZE, ...bareBatch },
       },
       footfall: {
-        single: { ...single, ratioToBare: ratio(single.reqPerSec, bareSingle.reqPerSec) },
+        single: {
+          ...single,
+          ratioToBare: ratio(single.reqPerSec, bareSingle.reqPerSec),
+          cpuRatioToBare: ratio(bareSingle.cpuUsPerEvent, single.cpuUsPerEvent),
+        },
         batch: {
           eventsPerSec: batch.reqPerSec * BATCH_SIZE,
           ...batch,
           ratioToBare: ratio(batch.reqPerSec, bareBatch.reqPerSec),
+          cpuRatioToBare: ratio(bareBatch.cpuUsPerEvent, batch.cpuUsPerEvent),
         },
         halfRate: { targetReqPerSec: halfRate, ...half },
         endToEnd,

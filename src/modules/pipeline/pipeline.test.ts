@@ -162,6 +162,31 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     for (const event of events) expect(hooked.filter((id) => id === event.messageId)).toHaveLength(1);
   });
 
+  it('stores only the new events of a batch that repeats stored ones, and hooks see each once', async () => {
+    const old = [pipelineEvent(), pipelineEvent()];
+    await t.services.pipeline.buffer.append(storeId, old);
+    for (const event of old) await waitStored(event.messageId);
+    // A second pipeline with its own buffer (no ingest-side memory of the first's messageIds), so the
+    // repeats reach the database, in one batch with new events around them.
+    const module = extraPipeline();
+    const seen: string[] = [];
+    module.worker.addBatchHook(async (_tx, events) => {
+      seen.push(...events.map((e) => e.messageId));
+    });
+    const fresh = [pipelineEvent(), pipelineEvent(), pipelineEvent()];
+    await module.buffer.append(storeId, [fresh[0], old[0], fresh[1], old[1], fresh[2]] as PipelineEvent[]);
+    module.worker.start();
+    for (const event of fresh) await waitStored(event.messageId);
+    await waitFor(
+      async () => seen.length,
+      (n) => n >= fresh.length,
+      { what: 'the hook to see the new events' },
+    );
+    expect(seen.sort()).toEqual(fresh.map((e) => e.messageId).sort());
+    for (const event of [...old, ...fresh]) expect(await stored(event.messageId)).toBe(1);
+    expect(hooked.filter((id) => old.some((e) => e.messageId === id))).toHaveLength(2);
+  });
+
   it('moves a poison event to the dead letters after 5 failed deliveries while the rest keep flowing', async () => {
     const before = pipelineEvent();
     const poison = pipelineEvent({ messageId: `poison-${randomUUID()}` });
