@@ -162,6 +162,32 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     for (const event of events) expect(hooked.filter((id) => id === event.messageId)).toHaveLength(1);
   });
 
+  it('stores every value exactly as sent, whatever characters it holds', async () => {
+    const awkward = `it's "quoted" \\ back\\slash ? ?? :name $1 \u0000 nul \n\r\t\u001a 🧦 ünï ' OR 1=1 -- `;
+    const event = pipelineEvent({
+      event: awkward.slice(0, 200),
+      userId: awkward.slice(0, 100),
+      pagePath: `/search?q=${awkward}`,
+      properties: { text: awkward, nested: { list: [awkward, 1.5, null, true] } },
+      context: { page: { title: awkward } },
+      revenue: 12.3456,
+      currency: 'EUR',
+    });
+    await t.services.pipeline.buffer.append(storeId, [event]);
+    await waitStored(event.messageId);
+    const [record] = (
+      await t.services.pipeline.events.list(storeId, { limit: 1, messageId: event.messageId })
+    ).items;
+    expect(record).toMatchObject({
+      event: event.event,
+      userId: event.userId,
+      properties: event.properties,
+      context: event.context,
+      revenue: 12.3456,
+    });
+    expect(record?.path).toBe(event.pagePath);
+  });
+
   it('stores only the new events of a batch that repeats stored ones, and hooks see each once', async () => {
     const old = [pipelineEvent(), pipelineEvent()];
     await t.services.pipeline.buffer.append(storeId, old);
