@@ -1,5 +1,4 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
-import { escape as escapeLiteral } from 'mysql2';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import type { EventsTable, PipelineTables } from './pipeline.tables.js';
 import { messageHash, type StoredEvent } from './pipeline-event.js';
@@ -179,30 +178,6 @@ export const toEventRecord = (row: Selectable<EventsTable>): EventRecord => ({
   context: parseJson(row.context),
 });
 
-/**
- * A multi-row `INSERT IGNORE` for MySQL as one literal statement. Through the query builder, a 1,000-row batch
- * became 36,000 parameter nodes (built, frozen, compiled) that the driver then spliced back into the text one
- * placeholder at a time: together a third of the worker's CPU and much of its garbage. Values are escaped by
- * the driver's own escaper, exactly as it escapes parameters; column names are this file's own.
- */
-function mysqlInsertIgnore(rows: EventRow[]): string {
-  const columns = Object.keys(rows[0] as EventRow) as (keyof EventRow)[];
-  const tuples: string[] = new Array(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as EventRow;
-    let tuple = '(';
-    for (let c = 0; c < columns.length; c++) {
-      // An events row holds numbers, strings, the hash Buffer and nulls only.
-      const value = row[columns[c] as keyof EventRow] as number | string | Buffer | null | undefined;
-      if (c > 0) tuple += ',';
-      if (typeof value === 'number' && Number.isFinite(value)) tuple += value;
-      else tuple += escapeLiteral(value ?? null);
-    }
-    tuples[r] = `${tuple})`;
-  }
-  return `insert ignore into \`events\` (${columns.map((c) => `\`${c}\``).join(',')}) values ${tuples.join(',')}`;
-}
-
 export function createEventsRepository(database: Database) {
   const db = (tx?: TransactionHandle) => database.typed<PipelineTables>(tx);
   return {
@@ -225,15 +200,12 @@ export function createEventsRepository(database: Database) {
      */
     async insertIgnoringDuplicates(rows: EventRow[], tx: TransactionHandle): Promise<number> {
       if (rows.length === 0) return 0;
-      if (database.dialect === 'mysql') {
-        const result = await sql.raw(mysqlInsertIgnore(rows)).execute(db(tx));
-        return Number(result.numAffectedRows ?? 0n);
-      }
-      const result = await db(tx)
-        .insertInto('events')
-        .values(rows)
-        .onConflict((oc) => oc.columns(['store_id', 'message_hash']).doNothing())
-        .executeTakeFirst();
+      let query = db(tx).insertInto('events').values(rows);
+      query =
+        database.dialect === 'mysql'
+          ? query.ignore()
+          : query.onConflict((oc) => oc.columns(['store_id', 'message_hash']).doNothing());
+      const result = await query.executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0n);
     },
 
