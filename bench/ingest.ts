@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -28,6 +28,11 @@ const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 8);
 const BATCH_SIZE = 100;
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const SECRET = 'bench-secret-that-is-long-enough-0123456789';
+// BENCH_CPU_PROF=DIR: the ingest and worker processes write V8 CPU profiles there (read them with
+// `node bench/ingest-profile-top.ts DIR/file.cpuprofile`). BENCH_PHASES=single,batch,half,e2e: a subset.
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ?? '';
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'single,batch,half,e2e').split(','));
+const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? SECONDS);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -144,7 +149,30 @@ async function drive(
   });
 }
 
-function summary(result: AutocannonResult) {
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th, in clock ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A phase's figures, with the CPU the measured server process spent per event: unlike req/s, that hardly
+ * moves when other work on the machine takes the cores, so it compares runs (and servers) fairly.
+ */
+async function measure(
+  pid: number | undefined,
+  eventsPerRequest: number,
+  run: () => Promise<AutocannonResult>,
+) {
+  const before = cpuMs(pid);
+  const result = await run();
+  const spentMs = cpuMs(pid) - before;
   const ok = result['2xx'];
   return {
     reqPerSec: Math.round(ok / result.duration),
@@ -152,6 +180,7 @@ function summary(result: AutocannonResult) {
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    cpuUsPerEvent: ok > 0 ? Math.round(((spentMs * 1000) / (ok * eventsPerRequest)) * 10) / 10 : 0,
   };
 }
 
@@ -195,8 +224,13 @@ async function main(): Promise<void> {
     };
     // The production bundle (what the `footfall` command runs), not tsx: tsx's keep-names helpers cost CPU.
     execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { cwd: REPO, stdio: 'ignore' });
+    const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
     const serve = (role: string) =>
-      startChild([join('dist', 'cli.js'), 'serve', '--role', role, '--port', '0'], env, /running at (\S+)/);
+      startChild(
+        [...profile, join('dist', 'cli.js'), 'serve', '--role', role, '--port', '0'],
+        env,
+        /running at (\S+)/,
+      );
 
     const bare = await startChild(
       ['--import', 'tsx', join('bench', 'ingest-bare-server.ts')],
@@ -215,74 +249,122 @@ async function main(): Promise<void> {
     await drive(ingestUrl, '/v1/track', 'single', { connections: 8, seconds: 2, headers: auth });
     await drive(ingestUrl, '/v1/batch', 'batch', { connections: 4, seconds: 2, headers: auth });
 
-    const bareSingle = summary(
-      await drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: SECONDS }),
-    );
+    const skipped = { reqPerSec: 0, p50Ms: 0, p99Ms: 0, non2xx: 0, errors: 0, cpuUsPerEvent: 0 };
+    const barePid = bare.child.pid;
+    const ingestPid = ingest.child.pid;
+    const isSingle = PHASES.has('single') || PHASES.has('half');
+    const bareSingle = isSingle
+      ? await measure(barePid, 1, () =>
+          drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: SECONDS }),
+        )
+      : skipped;
     log(
-      `bare single:      ${bareSingle.reqPerSec} req/s, p50 ${bareSingle.p50Ms} ms, p99 ${bareSingle.p99Ms} ms`,
+      `bare single:      ${bareSingle.reqPerSec} req/s, p50 ${bareSingle.p50Ms} ms, p99 ${bareSingle.p99Ms} ms, CPU ${bareSingle.cpuUsPerEvent} µs/event`,
     );
-    const single = summary(
-      await drive(ingestUrl, '/v1/track', 'single', {
-        connections: SINGLE_CONNECTIONS,
-        seconds: SECONDS,
-        headers: auth,
-      }),
-    );
+    const single = isSingle
+      ? await measure(ingestPid, 1, () =>
+          drive(ingestUrl, '/v1/track', 'single', {
+            connections: SINGLE_CONNECTIONS,
+            seconds: SECONDS,
+            headers: auth,
+          }),
+        )
+      : skipped;
     log(
-      `footfall single:  ${single.reqPerSec} req/s, p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms (non-2xx ${single.non2xx})`,
+      `footfall single:  ${single.reqPerSec} req/s, p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms, CPU ${single.cpuUsPerEvent} µs/event (non-2xx ${single.non2xx})`,
     );
     await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
 
-    const bareBatch = summary(
-      await drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: SECONDS }),
-    );
-    log(`bare batch:       ${bareBatch.reqPerSec * BATCH_SIZE} events/s`);
-    const batch = summary(
-      await drive(ingestUrl, '/v1/batch', 'batch', {
-        connections: BATCH_CONNECTIONS,
-        seconds: SECONDS,
-        headers: auth,
-      }),
-    );
+    const isBatch = PHASES.has('batch');
+    const bareBatch = isBatch
+      ? await measure(barePid, BATCH_SIZE, () =>
+          drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: SECONDS }),
+        )
+      : skipped;
     log(
-      `footfall batch:   ${batch.reqPerSec * BATCH_SIZE} events/s, p99 ${batch.p99Ms} ms (non-2xx ${batch.non2xx})`,
+      `bare batch:       ${bareBatch.reqPerSec * BATCH_SIZE} events/s, CPU ${bareBatch.cpuUsPerEvent} µs/event`,
+    );
+    const batch = isBatch
+      ? await measure(ingestPid, BATCH_SIZE, () =>
+          drive(ingestUrl, '/v1/batch', 'batch', {
+            connections: BATCH_CONNECTIONS,
+            seconds: SECONDS,
+            headers: auth,
+          }),
+        )
+      : skipped;
+    log(
+      `footfall batch:   ${batch.reqPerSec * BATCH_SIZE} events/s, p99 ${batch.p99Ms} ms, CPU ${batch.cpuUsPerEvent} µs/event (non-2xx ${batch.non2xx})`,
     );
     await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
 
     const halfRate = Math.max(1, Math.floor(single.reqPerSec / 2));
-    const half = summary(
-      await drive(ingestUrl, '/v1/track', 'single', {
-        connections: SINGLE_CONNECTIONS,
-        seconds: SECONDS,
-        headers: auth,
-        overallRate: halfRate,
-      }),
-    );
+    const half = PHASES.has('half')
+      ? await measure(ingestPid, 1, () =>
+          drive(ingestUrl, '/v1/track', 'single', {
+            connections: SINGLE_CONNECTIONS,
+            seconds: SECONDS,
+            headers: auth,
+            overallRate: halfRate,
+          }),
+        )
+      : skipped;
     log(`footfall at ${halfRate} req/s: p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`);
     await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
 
     // End to end: batches in, workers running, until the last accepted event is counted in MariaDB.
+    if (!PHASES.has('e2e')) {
+      redis.disconnect();
+      return;
+    }
+    const workerPids: (number | undefined)[] = [];
     for (let i = 0; i < WORKERS; i++) {
       const worker = await serve('worker');
       children.push(worker.child);
+      workerPids.push(worker.child.pid);
     }
+    const workersCpuMs = (): number => workerPids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
+    const workerCpuBefore = workersCpuMs();
+    const ingestCpuBefore = cpuMs(ingestPid);
     const before = await services.pipeline.events.count(store.id);
+    // Polling COUNT(*) every 100 ms scanned the growing table ten times a second and slowed the very inserts
+    // it timed. MAX(id) is one index dive; rows of a multi-row INSERT get consecutive ids, so it reaches the
+    // target when the last row commits, and a single COUNT(*) then confirms it.
+    const maxId = async () => {
+      const [rows] = await admin.query(`SELECT COALESCE(MAX(id), 0) AS m FROM \`${name}\`.events`);
+      return Number((rows as { m: number | string }[])[0]?.m ?? 0);
+    };
+    const baseId = await maxId();
     const startedMs = Date.now();
+    // The stream backlog, sampled through the drive: flat when the workers keep up.
+    const backlog: number[] = [];
+    const sampler = setInterval(() => {
+      redis.get('ff:events:backlog').then(
+        (n) => backlog.push(Number(n ?? 0)),
+        () => undefined,
+      );
+    }, 2000);
     const e2eDrive = await drive(ingestUrl, '/v1/batch', 'batch', {
       connections: BATCH_CONNECTIONS,
-      seconds: SECONDS,
+      seconds: E2E_SECONDS,
       headers: auth,
     });
+    clearInterval(sampler);
     const acceptedEvents = e2eDrive['2xx'] * BATCH_SIZE;
     let stored = 0;
     for (;;) {
-      stored = (await services.pipeline.events.count(store.id)) - before;
-      if (stored >= acceptedEvents) break;
+      if ((await maxId()) - baseId >= acceptedEvents) {
+        stored = (await services.pipeline.events.count(store.id)) - before;
+        if (stored >= acceptedEvents) break;
+      }
       if (Date.now() - startedMs > 600_000)
         throw new Error(`only ${stored} of ${acceptedEvents} events stored`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const e2eSeconds = (Date.now() - startedMs) / 1000;
+    const perStoredEvent = (ms: number) => Math.round(((ms * 1000) / Math.max(1, stored)) * 10) / 10;
+    const workerCpuUsPerEvent = perStoredEvent(workersCpuMs() - workerCpuBefore);
+    const ingestCpuUsPerEvent = perStoredEvent(cpuMs(ingestPid) - ingestCpuBefore);
     const endToEnd = {
       events: acceptedEvents,
       stored,
@@ -290,9 +372,14 @@ async function main(): Promise<void> {
       // Responses still in flight when autocannon stops are stored but not counted as accepted: count rows.
       eventsPerSec: Math.round(stored / e2eSeconds),
       workers: WORKERS,
+      workerCpuUsPerEvent,
+      ingestCpuUsPerEvent,
+      driveSeconds: E2E_SECONDS,
+      /** Events waiting in the stream every 2 s of the drive. */
+      backlogSamples: backlog,
     };
     log(
-      `end to end:       ${endToEnd.eventsPerSec} events/s (${acceptedEvents} events in ${endToEnd.seconds} s, ${WORKERS} worker(s))`,
+      `end to end:       ${endToEnd.eventsPerSec} events/s (${acceptedEvents} events in ${endToEnd.seconds} s, ${WORKERS} worker(s), worker CPU ${workerCpuUsPerEvent} µs/event)`,
     );
 
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -320,11 +407,16 @@ async function main(): Promise<void> {
         batch: { eventsPerSec: bareBatch.reqPerSec * BATCH_SIZE, ...bareBatch },
       },
       footfall: {
-        single: { ...single, ratioToBare: ratio(single.reqPerSec, bareSingle.reqPerSec) },
+        single: {
+          ...single,
+          ratioToBare: ratio(single.reqPerSec, bareSingle.reqPerSec),
+          cpuRatioToBare: ratio(bareSingle.cpuUsPerEvent, single.cpuUsPerEvent),
+        },
         batch: {
           eventsPerSec: batch.reqPerSec * BATCH_SIZE,
           ...batch,
           ratioToBare: ratio(batch.reqPerSec, bareBatch.reqPerSec),
+          cpuRatioToBare: ratio(bareBatch.cpuUsPerEvent, batch.cpuUsPerEvent),
         },
         halfRate: { targetReqPerSec: halfRate, ...half },
         endToEnd,
@@ -336,7 +428,10 @@ async function main(): Promise<void> {
         p99AtHalfRateAtMost10Ms: half.p99Ms <= 10,
       },
     };
-    writeFileSync(join(REPO, 'bench', 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    // A partial run (BENCH_PHASES) is for profiling: it does not replace the recorded results.
+    if (['single', 'batch', 'half', 'e2e'].every((phase) => PHASES.has(phase))) {
+      writeFileSync(join(REPO, 'bench', 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    }
     log(JSON.stringify(results.targets));
     await redis.flushdb();
     redis.disconnect();

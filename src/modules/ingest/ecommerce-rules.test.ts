@@ -216,6 +216,45 @@ describe('applyEcommerceRules rejects', () => {
       'properties.products[0].price',
     ],
     [
+      'a priced product without a currency of its own, beside one with',
+      'Product List Viewed',
+      {
+        products: [
+          { product_id: 'a', price: 3, currency: 'EUR' },
+          { product_id: 'b', price: 4 },
+        ],
+      },
+      'properties.currency is required when the event has amounts',
+      'properties.currency',
+    ],
+    [
+      'a top-level amount with only product currencies',
+      'Cart Viewed',
+      { value: 7, products: [{ product_id: 'a', price: 7, currency: 'EUR' }] },
+      'properties.currency is required when the event has amounts',
+      'properties.currency',
+    ],
+    [
+      'an unknown product currency',
+      'Cart Viewed',
+      { products: [{ product_id: 'a', price: 3, currency: 'EURO' }] },
+      'properties.products[0].currency must be an ISO 4217 currency code, like USD',
+      'properties.products[0].currency',
+    ],
+    [
+      'an order summed over products priced in several currencies',
+      'Order Completed',
+      {
+        order_id: 'o',
+        products: [
+          { sku: 'a', price: 3, currency: 'EUR' },
+          { sku: 'b', price: 4, currency: 'USD' },
+        ],
+      },
+      'properties.products are priced in several currencies; send the total with properties.currency',
+      'properties.currency',
+    ],
+    [
       'a negative product price',
       'Product List Viewed',
       { currency: 'USD', products: [{ sku: 'a', price: -1 }] },
@@ -245,6 +284,38 @@ describe('applyEcommerceRules accepts', () => {
     ],
     ['null amounts, which mean absent', 'Checkout Started', { revenue: null, discount: null }],
     ['a cart share', 'Cart Shared', { share_via: 'email', products: [{ product_id: 'p' }] }],
+    [
+      'a priced product list with a currency on each product',
+      'Product List Viewed',
+      {
+        list_id: 'shoes',
+        products: [
+          { product_id: 'a', price: 30, currency: 'EUR' },
+          { product_id: 'b', price: 40, currency: 'eur' },
+        ],
+      },
+    ],
+    [
+      'a cart priced in several currencies, each product naming its own',
+      'Cart Viewed',
+      {
+        products: [
+          { product_id: 'a', price: 30, currency: 'EUR' },
+          { product_id: 'b', price: 40, currency: 'GBP' },
+        ],
+      },
+    ],
+    [
+      'a product currency that overrides the event currency',
+      'Cart Viewed',
+      {
+        currency: 'USD',
+        products: [
+          { product_id: 'a', price: 30, currency: 'EUR' },
+          { sku: 'b', price: 1 },
+        ],
+      },
+    ],
   ])('%s', (_label, event, properties) => {
     expect(applyEcommerceRules(event, properties).ok).toBe(true);
   });
@@ -322,6 +393,29 @@ describe('applyEcommerceRules facts', () => {
     if (!res.ok) return;
     expect(res.value).toMatchObject({ currency: 'USD', orderId: '1001', revenue: 5 });
     expect(res.value.properties).toMatchObject({ order_id: '1001', currency: 'USD', total: 5 });
+  });
+
+  it("takes the event's currency from its products when they agree, and none when they differ", () => {
+    const agreeing = applyEcommerceRules('Product List Viewed', {
+      products: [
+        { product_id: 'a', price: 30, currency: 'eur' },
+        { product_id: 'b', price: 40, currency: 'EUR' },
+        { product_id: 'c' },
+      ],
+    });
+    expect(agreeing).toMatchObject({ ok: true, value: { currency: 'EUR', revenue: null } });
+    const mixed = applyEcommerceRules('Cart Viewed', {
+      products: [
+        { product_id: 'a', price: 30, currency: 'EUR' },
+        { product_id: 'b', price: 40, currency: 'GBP' },
+      ],
+    });
+    expect(mixed).toMatchObject({ ok: true, value: { currency: null } });
+    const order = applyEcommerceRules('Order Completed', {
+      order_id: 'o',
+      products: [{ sku: 'a', price: 12.5, quantity: 2, currency: 'GBP' }],
+    });
+    expect(order).toMatchObject({ ok: true, value: { currency: 'GBP', revenue: 25 } });
   });
 
   it('does not modify the input properties', () => {

@@ -139,15 +139,39 @@ function roundMoney(amount: number): number {
   return Math.round(amount * 1e6) / 1e6;
 }
 
-type ProductsSummary = { products: PlainObject[] | null; hasMoney: boolean; lineTotal: number | null };
+type ProductsSummary = {
+  products: PlainObject[] | null;
+  hasMoney: boolean;
+  lineTotal: number | null;
+  /** Whether some priced item has no `currency` of its own (it then needs the event's). */
+  hasPriceWithoutCurrency: boolean;
+  /** The currencies priced items name themselves (upper case). */
+  priceCurrencies: Set<string>;
+};
+
+/** A `currency` as sent: null when absent or empty, false when it is not a known ISO 4217 code. */
+function readCurrency(value: unknown): string | null | false {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string' || !isValidCurrency(value)) return false;
+  return value.trim().toUpperCase();
+}
+
+const NO_PRODUCTS: ProductsSummary = {
+  products: null,
+  hasMoney: false,
+  lineTotal: null,
+  hasPriceWithoutCurrency: false,
+  priceCurrencies: new Set(),
+};
 
 function checkProducts(value: unknown, allowNegative: boolean): Validated<ProductsSummary> {
-  if (value === undefined || value === null)
-    return { ok: true, value: { products: null, hasMoney: false, lineTotal: null } };
+  if (value === undefined || value === null) return { ok: true, value: NO_PRODUCTS };
   if (!Array.isArray(value)) return reject('properties.products must be an array', 'properties.products');
   const products: PlainObject[] = [];
   let hasMoney = false;
   let lineTotal: number | null = null;
+  let hasPriceWithoutCurrency = false;
+  const priceCurrencies = new Set<string>();
   for (let i = 0; i < value.length; i++) {
     const field = `properties.products[${i}]`;
     const item: unknown = value[i];
@@ -159,9 +183,16 @@ function checkProducts(value: unknown, allowNegative: boolean): Validated<Produc
     if (!quantity.ok) return quantity;
     const price = readMoney(item.price, `${field}.price`, allowNegative);
     if (!price.ok) return price;
+    // Segment's own clients put `currency` on each product of a list or cart when the event has none.
+    const currency = readCurrency(item.currency);
+    if (currency === false) {
+      return reject(`${field}.currency must be an ISO 4217 currency code, like USD`, `${field}.currency`);
+    }
     if (price.value !== null) {
       hasMoney = true;
       lineTotal = (lineTotal ?? 0) + price.value * (quantity.value ?? 1);
+      if (currency === null) hasPriceWithoutCurrency = true;
+      else priceCurrencies.add(currency);
     }
     products.push(item);
   }
@@ -170,7 +201,13 @@ function checkProducts(value: unknown, allowNegative: boolean): Validated<Produc
   }
   return {
     ok: true,
-    value: { products, hasMoney, lineTotal: lineTotal === null ? null : roundMoney(lineTotal) },
+    value: {
+      products,
+      hasMoney,
+      lineTotal: lineTotal === null ? null : roundMoney(lineTotal),
+      hasPriceWithoutCurrency,
+      priceCurrencies,
+    },
   };
 }
 
@@ -208,17 +245,20 @@ export function applyEcommerceRules(
   const quantity = readQuantity(properties.quantity, 'properties.quantity');
   if (!quantity.ok) return quantity;
 
-  let currency: string | null = null;
-  const rawCurrency = properties.currency;
-  if (rawCurrency !== undefined && rawCurrency !== null && rawCurrency !== '') {
-    if (typeof rawCurrency !== 'string' || !isValidCurrency(rawCurrency)) {
-      return reject('properties.currency must be an ISO 4217 currency code, like USD', 'properties.currency');
-    }
-    currency = rawCurrency.trim().toUpperCase();
+  const ownCurrency = readCurrency(properties.currency);
+  if (ownCurrency === false) {
+    return reject('properties.currency must be an ISO 4217 currency code, like USD', 'properties.currency');
   }
-  if (currency === null && (amounts.size > 0 || products.value.hasMoney)) {
+  // Every amount needs a currency: a top-level amount the event's, a product price its own or the event's.
+  const { hasPriceWithoutCurrency, priceCurrencies } = products.value;
+  if (ownCurrency === null && (amounts.size > 0 || hasPriceWithoutCurrency)) {
     return reject('properties.currency is required when the event has amounts', 'properties.currency');
   }
+  const lineCurrencies = new Set(priceCurrencies);
+  if (ownCurrency !== null && hasPriceWithoutCurrency) lineCurrencies.add(ownCurrency);
+  // Without its own, the event is in the one currency its products are priced in (none when they differ).
+  const currency =
+    ownCurrency ?? (lineCurrencies.size === 1 ? (lineCurrencies.values().next().value as string) : null);
 
   const rawOrderId = properties.order_id;
   const orderId = readReference(rawOrderId);
@@ -243,15 +283,23 @@ export function applyEcommerceRules(
   }
 
   let revenue: number | null = null;
-  if (event === 'Order Completed') {
-    revenue = amounts.get('revenue') ?? amounts.get('total') ?? products.value.lineTotal;
-  } else if (isRefund) {
-    const refunded = amounts.get('total') ?? amounts.get('revenue') ?? products.value.lineTotal;
-    revenue = refunded === null ? null : Math.abs(refunded);
+  if (event === 'Order Completed' || isRefund) {
+    const stated = isRefund
+      ? (amounts.get('total') ?? amounts.get('revenue'))
+      : (amounts.get('revenue') ?? amounts.get('total'));
+    // A sum of prices in several currencies is no amount at all.
+    if (stated === undefined && products.value.lineTotal !== null && lineCurrencies.size > 1) {
+      return reject(
+        'properties.products are priced in several currencies; send the total with properties.currency',
+        'properties.currency',
+      );
+    }
+    const amount = stated ?? products.value.lineTotal;
+    revenue = amount === null ? null : isRefund ? Math.abs(amount) : amount;
   }
 
   const normalized: PlainObject = { ...properties };
-  if (currency !== null) normalized.currency = currency;
+  if (ownCurrency !== null) normalized.currency = ownCurrency;
   if (orderId !== null) normalized.order_id = orderId;
 
   return { ok: true, value: { properties: normalized, revenue, currency, orderId } };

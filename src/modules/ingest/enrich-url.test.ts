@@ -134,6 +134,34 @@ describe('enrichUrl', () => {
     });
   });
 
+  it('gives a repeated URL the same facts, each event still reading its own campaign and path', () => {
+    const page = {
+      url: 'https://shop.example/p/1?utm_source=news&utm_medium=email',
+      referrer: 'google.com/',
+    };
+    const plain = enrichUrl({ type: 'track', properties: {}, context: { page } });
+    const again = enrichUrl({ type: 'track', properties: {}, context: { page } });
+    expect(again).toEqual(plain);
+    expect(plain).toMatchObject({ pagePath: '/p/1', referrerHost: 'google.com', utmSource: 'news' });
+    const tagged = enrichUrl({
+      type: 'track',
+      properties: {},
+      context: { page: { ...page, path: '/own/path' }, campaign: { source: 'other', medium: 'cpc' } },
+    });
+    expect(tagged).toMatchObject({
+      pagePath: '/own/path',
+      utmSource: 'other',
+      utmMedium: 'cpc',
+      channel: 'paid',
+    });
+    const searchOnly = enrichUrl({
+      type: 'track',
+      properties: {},
+      context: { page: { url: 'https://shop.example/p/1', search: '?utm_source=fallback' } },
+    });
+    expect(searchOnly.utmSource).toBe('fallback');
+  });
+
   it('prefers context.campaign and context.clickIds over the query string', () => {
     const info = enrichUrl({
       type: 'page',

@@ -17,6 +17,7 @@ import {
   SOCIAL_SOURCES,
 } from './channel-sources.js';
 import { type EventType, isPlainObject, type PlainObject, readText, truncate } from './event-validation.js';
+import { createMemoCache } from './memo-cache.js';
 
 export type Channel = 'direct' | 'search' | 'social' | 'email' | 'paid' | 'referral' | 'internal';
 
@@ -58,6 +59,42 @@ export function parseUrl(text: string): URL | null {
   if (URL.canParse(text)) return new URL(text);
   if (BARE_HOST.test(text) && URL.canParse(`https://${text}`)) return new URL(`https://${text}`);
   return null;
+}
+
+/** What enrichment reads from a URL: host, path and the first value of each query parameter. */
+type UrlFacts = {
+  readonly hostname: string;
+  readonly pathname: string;
+  readonly query: ReadonlyMap<string, string>;
+};
+
+function queryOf(params: URLSearchParams): ReadonlyMap<string, string> {
+  const query = new Map<string, string>();
+  for (const [key, value] of params) if (!query.has(key)) query.set(key, value);
+  return query;
+}
+
+/** URLs longer than this are parsed but not cached: rare, and they would bloat the cache. */
+const MAX_CACHED_URL_LENGTH = 2048;
+const urlCache = createMemoCache<UrlFacts | null>(2000);
+
+/**
+ * parseUrl's facts, memoised: page URLs and referrers repeat (a shop's product pages, google.com), and `new
+ * URL` plus its query parsing was the largest part of enrichment.
+ */
+function urlFacts(text: string): UrlFacts | null {
+  const isCacheable = text.length <= MAX_CACHED_URL_LENGTH;
+  if (isCacheable) {
+    const hit = urlCache.get(text);
+    if (hit !== undefined) return hit;
+  }
+  const url = parseUrl(text);
+  const facts =
+    url === null
+      ? null
+      : Object.freeze({ hostname: url.hostname, pathname: url.pathname, query: queryOf(url.searchParams) });
+  if (isCacheable) urlCache.set(text, facts);
+  return facts;
 }
 
 export function isSearchEngineHost(host: string): boolean {
@@ -144,12 +181,13 @@ function readIdText(value: unknown): string | null {
   return readText(value);
 }
 
-function readQuery(url: URL | null, search: string | null): URLSearchParams {
-  if (url !== null && url.search !== '') return url.searchParams;
-  if (search !== null) {
-    return new URLSearchParams(search);
-  }
-  return url?.searchParams ?? new URLSearchParams();
+const NO_QUERY: ReadonlyMap<string, string> = new Map();
+
+/** The page URL's query, else `context.page.search` when the URL has none. */
+function readQuery(url: UrlFacts | null, search: string | null): ReadonlyMap<string, string> {
+  if (url !== null && url.query.size > 0) return url.query;
+  if (search !== null) return queryOf(new URLSearchParams(search));
+  return NO_QUERY;
 }
 
 export type UrlInput = {
@@ -177,20 +215,20 @@ export function enrichUrl(input: UrlInput): UrlInfo {
   };
 
   const wholePageUrl = pickWhole('url');
-  const url = wholePageUrl === null ? null : parseUrl(wholePageUrl);
+  const url = wholePageUrl === null ? null : urlFacts(wholePageUrl);
   const pageUrl = wholePageUrl === null ? null : truncate(wholePageUrl);
   const pagePath = pick('path') ?? (url === null ? null : readText(url.pathname));
   const pageHost = url === null ? null : readText(url.hostname.toLowerCase());
   const pageTitle = pick('title');
   const wholeReferrer = pickWhole('referrer');
   const referrer = wholeReferrer === null ? null : truncate(wholeReferrer);
-  const referrerUrl = wholeReferrer === null ? null : parseUrl(wholeReferrer);
+  const referrerUrl = wholeReferrer === null ? null : urlFacts(wholeReferrer);
   const referrerHost = referrerUrl === null ? null : readText(normalizeHost(referrerUrl.hostname));
 
   const query = readQuery(url, readText(page.search));
   const campaign = readObject(input.context.campaign);
   const utm = (key: string, param: string): string | null =>
-    readText(campaign[key]) ?? readText(query.get(param));
+    readText(campaign[key]) ?? readText(query.get(param) ?? null);
   const utmSource = utm('source', 'utm_source');
   const utmMedium = utm('medium', 'utm_medium');
   const utmCampaign = utm('name', 'utm_campaign');
@@ -200,7 +238,7 @@ export function enrichUrl(input: UrlInput): UrlInfo {
   const contextClickIds = readObject(input.context.clickIds);
   let clickIds: Record<string, string> | null = null;
   for (const param of CLICK_ID_PARAMS) {
-    const value = readIdText(contextClickIds[param]) ?? readText(query.get(param));
+    const value = readIdText(contextClickIds[param]) ?? readText(query.get(param) ?? null);
     if (value !== null) {
       clickIds ??= {};
       clickIds[param] = value;

@@ -90,13 +90,14 @@ describe('createUserAgentParser', () => {
     expect(first).toEqual(parseUserAgentUncached(CHROME_WINDOWS));
   });
 
-  it('evicts the least recently used entry when full', () => {
-    const parse = createUserAgentParser(2);
+  it('keeps UAs in use cached and forgets ones unused while others came', () => {
+    const parse = createUserAgentParser(4);
     const chrome = parse(CHROME_WINDOWS);
     const iphone = parse(SAFARI_IPHONE);
-    expect(parse(CHROME_WINDOWS)).toBe(chrome); // Chrome is now the most recently used.
-    parse(FIREFOX_MAC); // Evicts the iPhone UA.
-    expect(parse(CHROME_WINDOWS)).toBe(chrome);
+    for (let i = 0; i < 20; i++) {
+      parse(`${FIREFOX_MAC} build/${i}`);
+      expect(parse(CHROME_WINDOWS)).toBe(chrome); // in use: never parsed again
+    }
     const iphoneAgain = parse(SAFARI_IPHONE);
     expect(iphoneAgain).not.toBe(iphone);
     expect(iphoneAgain).toEqual(iphone);

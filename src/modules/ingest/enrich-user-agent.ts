@@ -4,6 +4,7 @@
 import { UAParser } from 'ua-parser-js';
 import { isBotUserAgent } from './bot-detection.js';
 import { truncate } from './event-validation.js';
+import { createMemoCache } from './memo-cache.js';
 
 export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'bot' | 'other';
 
@@ -88,27 +89,16 @@ const MAX_CACHED_UA_LENGTH = 1024;
 
 export type UserAgentParser = (userAgent: string | null) => UserAgentInfo;
 
-/**
- * A memoising parser holding at most `cacheSize` results. A Map iterates in insertion order, so re-inserting on
- * a hit and evicting the first key gives least-recently-used eviction in O(1).
- */
+/** A memoising parser holding at most `cacheSize` results (see createMemoCache). */
 export function createUserAgentParser(cacheSize = 2000): UserAgentParser {
-  const cache = new Map<string, UserAgentInfo>();
+  const cache = createMemoCache<UserAgentInfo>(cacheSize);
   return (userAgent) => {
     if (userAgent === null || userAgent.trim() === '') return UNKNOWN;
     if (userAgent.length > MAX_CACHED_UA_LENGTH) return parseUserAgentUncached(userAgent);
     const hit = cache.get(userAgent);
-    if (hit !== undefined) {
-      cache.delete(userAgent);
-      cache.set(userAgent, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const info = Object.freeze(parseUserAgentUncached(userAgent));
     cache.set(userAgent, info);
-    if (cache.size > cacheSize) {
-      const oldest = cache.keys().next();
-      if (oldest.done !== true) cache.delete(oldest.value);
-    }
     return info;
   };
 }

@@ -170,11 +170,20 @@ describe('sanitizeObject', () => {
     expect(sanitizeObject(cyclic, 'traits').ok).toBe(false);
   });
 
-  it('returns a copy, not the input', () => {
-    const input = { a: { b: 1 } };
-    const res = sanitizeObject(input, 'properties');
-    expect(res.ok && res.value).toEqual(input);
-    expect(res.ok && res.value.a).not.toBe(input.a);
+  it('returns clean parsed JSON as it is, and a cleaned copy — input untouched — when anything must go', () => {
+    const clean = JSON.parse('{"a":{"b":[1,"x",null,true]}}') as Record<string, unknown>;
+    const same = sanitizeObject(clean, 'properties');
+    expect(same.ok && same.value).toBe(clean);
+    const text = '{"a":{"b":1,"__proto__":{"polluted":true}},"c":[{"constructor":1}]}';
+    const dirty = JSON.parse(text) as Record<string, unknown>;
+    const res = sanitizeObject(dirty, 'properties');
+    expect(res.ok && res.value).toEqual({ a: { b: 1 }, c: [{}] });
+    expect(res.ok && res.value).not.toBe(dirty);
+    expect(dirty).toEqual(JSON.parse(text));
+    const holed: unknown[] = [1];
+    holed[2] = 3; // a hole at index 1
+    const sparse = sanitizeObject({ list: holed, gone: undefined }, 'properties');
+    expect(sparse.ok && sparse.value).toEqual({ list: [1, null, 3] });
   });
 
   it('names awkward keys in the field path', () => {

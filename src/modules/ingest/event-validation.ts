@@ -119,13 +119,53 @@ function sanitizeValue(value: unknown, depth: number, walk: Walk): unknown {
 }
 
 /**
- * Deep-copies a client object into a fresh plain object: drops `__proto__`/`constructor`/`prototype` keys at
+ * True when `value` is already what sanitizeValue would make of it: plain objects and arrays only, finite
+ * numbers, no undefined members or array holes, no forbidden keys, within the nesting limit. Objects from
+ * JSON.parse almost always are, and then need no copy: checking without allocating is several times cheaper
+ * than the deep copy, whose garbage was a large share of ingest's collector time.
+ */
+function isClean(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > MAX_NESTING_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value) || !isClean(value[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      if (!isPlainObject(value)) return false;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) return false;
+        if (FORBIDDEN_KEYS.has(key)) return false;
+        const item = (value as PlainObject)[key];
+        if (item === undefined || !isClean(item, depth + 1)) return false;
+      }
+      // Symbol and non-enumerable keys are left alone: the copy would drop them, JSON.stringify does too.
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * A client object as a safe plain object — the object itself when it is already one (isClean), otherwise a
+ * deep copy. The copy drops `__proto__`/`constructor`/`prototype` keys at
  * every level, drops undefined members, rejects non-finite numbers, non-JSON values and nesting deeper than
  * MAX_NESTING_DEPTH. `null`/absent → `{}`; anything else that is not an object → rejection naming `field`.
  */
 export function sanitizeObject(value: unknown, field: string): Validated<PlainObject> {
   if (value === undefined || value === null) return { ok: true, value: {} };
   if (!isPlainObject(value)) return reject(`${field} must be an object`, field);
+  // Already clean (the usual case for parsed JSON): the object itself is the result, uncopied.
+  if (isClean(value, 1)) return { ok: true, value };
   const walk: Walk = { root: field, path: [], failure: null };
   const res = sanitizeValue(value, 1, walk);
   if (res === FAILED) return walk.failure ?? reject(`${field} is not valid JSON`, field);

@@ -168,7 +168,13 @@ export function registerIngestRoutes(app: HttpApp, deps: { ingest: IngestService
       return reply.code(204).send();
     };
 
+    // At the default `info` level Fastify logs two lines per request; on the tracking routes those were a
+    // tenth of a single event's cost and say nothing an operator reads (counts belong in metrics). Failures
+    // are still logged (warn and up); `debug`/`trace` keep every line for troubleshooting.
+    const hotRouteLogLevel = scope.log.level === 'info' ? { logLevel: 'warn' as const } : {};
+
     const routeOptions = (summary: string) => ({
+      ...hotRouteLogLevel,
       // Helmet's page-oriented headers (CSP, frame and opener policies) mean nothing on a JSON answer to a
       // tracker, and helmet rebuilds them per request: a third of the cost of an ingest call. nosniff is
       // set by the hook above.

@@ -57,6 +57,48 @@ export interface IngestAuthorization {
 
 export type IngestService = ReturnType<typeof createIngestService>;
 
+/**
+ * True when JSON.stringify(value) is surely at most `limit` UTF-8 bytes, judged from a bound (a UTF-16 unit is
+ * at most 6 bytes of JSON, as a \u escape; a number at most 25) without building the text; false when the
+ * bound passes the limit (the caller then measures exactly). Stops walking as soon as the bound is passed.
+ */
+export function isSurelyWithin(value: unknown, limit: number): boolean {
+  let budget = limit;
+  // Deeper than this is left to the exact measure (and to the validator, which rejects it).
+  const maxDepth = 64;
+  const walk = (item: unknown, depth: number): boolean => {
+    switch (typeof item) {
+      case 'string':
+        budget -= 2 + 6 * item.length;
+        return budget >= 0;
+      case 'number':
+        budget -= 25;
+        return budget >= 0;
+      case 'object': {
+        budget -= item === null ? 4 : 2;
+        if (item === null) return budget >= 0;
+        if (depth > maxDepth) return false;
+        if (Array.isArray(item)) {
+          for (const element of item) {
+            budget -= 1;
+            if (!walk(element, depth + 1)) return false;
+          }
+          return budget >= 0;
+        }
+        for (const key in item) {
+          budget -= 4 + 6 * key.length;
+          if (!walk((item as Record<string, unknown>)[key], depth + 1)) return false;
+        }
+        return budget >= 0;
+      }
+      default:
+        budget -= 5; // true, false, or nothing at all
+        return budget >= 0;
+    }
+  };
+  return walk(value, 1);
+}
+
 const originHost = (origin: string): string | null => {
   try {
     return new URL(origin).hostname;
@@ -201,7 +243,7 @@ export function createIngestService(deps: {
     /**
      * Validates, enriches and buffers a request's events. Each event succeeds or fails on its own; the
      * buffer takes all the valid ones or none (503). `measureEach` is false when the whole body is within
-     * the per-event limit, which spares a JSON.stringify per event.
+     * the per-event limit; otherwise an event is measured exactly only when a quick bound cannot clear it.
      */
     async accept(
       auth: IngestAuthorization,
@@ -241,7 +283,11 @@ export function createIngestService(deps: {
       const checkSuppression = deps.pipeline.hasSuppressionChecks();
       for (let index = 0; index < rawEvents.length; index++) {
         const raw = rawEvents[index];
-        if (options.measureEach && (jsonBytes(raw) ?? 0) > MAX_EVENT_BYTES) {
+        if (
+          options.measureEach &&
+          !isSurelyWithin(raw, MAX_EVENT_BYTES) &&
+          (jsonBytes(raw) ?? 0) > MAX_EVENT_BYTES
+        ) {
           const messageId = (raw as { messageId?: unknown } | null)?.messageId;
           rejected.push({
             index,

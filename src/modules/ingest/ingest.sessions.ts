@@ -103,60 +103,128 @@ export function createMemorySessionStore(options: { maxVisitors?: number } = {})
 }
 
 /**
- * Production: one hash per visitor (`id`, `seen`), expiring an inactivity period after the last event. Reads
- * are one pipelined round trip, and only for requests that need a derived or joined session; writes are sent
- * without waiting (losing one costs a session split, not an event).
+ * The whole assignment of one request, atomically in Redis: two concurrent requests for a new visitor must not
+ * both see "no session" and each start one. KEYS: each request's visitor keys, in request order. ARGV: the
+ * inactivity gap (ms), the key TTL (ms), then four per request, oldest event first: mode (`d` derive, `j` join a
+ * live session, `c` record a client session), how many KEYS are its visitors, the event time (ms), and the id
+ * (a fresh one for `d`, the client's for `c`). Returns per request the session id, or nil (`j` with none live).
+ * The rule is `deriveSessionId` and `assignAll`'s, kept in step with them by the tests of both stores.
+ */
+const ASSIGN_SCRIPT = `
+local gap = tonumber(ARGV[1])
+local ttl = ARGV[2]
+local out = {}
+local k = 1
+for a = 3, #ARGV, 4 do
+  local mode, count, atText, given = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
+  local at = tonumber(atText)
+  local first, last = k, k + count - 1
+  k = k + count
+  local id, seenText
+  for i = first, last do
+    local state = redis.call('HMGET', KEYS[i], 'id', 'seen')
+    if state[1] and state[2] then
+      id = state[1]
+      seenText = state[2]
+      break
+    end
+  end
+  local seen = seenText and tonumber(seenText)
+  local isLive = id ~= nil and math.abs(at - seen) < gap
+  local result, writeId, writeSeen = false, nil, nil
+  if mode == 'c' then
+    result, writeId = given, given
+    writeSeen = (seen and seen > at) and seenText or atText
+  elseif mode == 'j' then
+    if isLive then result = id end
+  elseif isLive then
+    result, writeId = id, id
+    writeSeen = seen > at and seenText or atText
+  else
+    result = given
+    -- A stray from the past gets its own session but leaves the visitor's current one in place.
+    if not (id and at < seen) then writeId, writeSeen = given, atText end
+  end
+  if writeId then
+    for i = first, last do
+      redis.call('HSET', KEYS[i], 'id', writeId, 'seen', writeSeen)
+      redis.call('PEXPIRE', KEYS[i], ttl)
+    end
+  end
+  out[#out + 1] = result
+end
+return out
+`;
+
+/**
+ * Production: one hash per visitor (`id`, `seen`), expiring an inactivity period after the last event. A
+ * request's derived and joined sessions are read, decided and written in one script call (atomic, one round
+ * trip); requests that carry their client's session id need no answer from Redis and are only recorded.
  */
 export function createRedisSessionStore(deps: { redis: Redis; prefix: string }): SessionStore {
   const key = (storeId: number, visitor: string) => `${deps.prefix}:session:${storeId}:${visitor}`;
   const ttlMs = DEFAULT_SESSION_INACTIVITY_MS * 2;
   // Client-sent sessions are recorded only so server events can join them: refreshing a visitor's record once
   // a minute is precise enough for a 30-minute rule, and spares a Redis write per tracker request (those
-  // small writes were a sixth of ingest's CPU). Derived sessions are always written: they are the state.
+  // small writes were a sixth of ingest's CPU). Derived sessions always go through the script: they are the
+  // state, and they make any recorded client session of their visitors stale.
   const recorded = new Map<string, { sessionId: string; atMs: number }>();
   const RECORD_EVERY_MS = 60_000;
-  const isFresh = (fullKey: string, state: SessionState, derived: boolean): boolean => {
-    if (derived) return false;
+  const isFresh = (fullKey: string, sessionId: string, atMs: number): boolean => {
     const last = recorded.get(fullKey);
-    return (
-      last !== undefined &&
-      last.sessionId === state.sessionId &&
-      state.lastSeenMs - last.atMs < RECORD_EVERY_MS
-    );
+    return last !== undefined && last.sessionId === sessionId && Math.abs(atMs - last.atMs) < RECORD_EVERY_MS;
   };
   return {
     async assign(storeId, requests, newId) {
-      const visitors = [...new Set(requests.flatMap((r) => r.visitors))];
-      const view = new Map<string, SessionState | null>();
-      const needsRead = requests.some((r) => r.clientSessionId === null);
-      if (needsRead && visitors.length > 0) {
-        const read = deps.redis.pipeline();
-        for (const visitor of visitors) read.hmget(key(storeId, visitor), 'id', 'seen');
-        const replies = (await read.exec()) ?? [];
-        visitors.forEach((visitor, index) => {
-          const [error, value] = replies[index] ?? [null, null];
-          if (error) throw error;
-          const [id, seen] = (value as (string | null)[] | null) ?? [null, null];
-          view.set(visitor, id && seen ? { sessionId: id, lastSeenMs: Number(seen) } : null);
-        });
-      }
-      const { sessions, changed } = assignAll(requests, view, newId);
-      if (changed.size > 0) {
-        const write = deps.redis.pipeline();
-        let writes = 0;
-        for (const visitor of changed) {
-          const state = view.get(visitor);
-          const fullKey = key(storeId, visitor);
-          if (!state || isFresh(fullKey, state, needsRead)) continue;
-          write.hset(fullKey, 'id', state.sessionId, 'seen', String(state.lastSeenMs));
-          write.pexpire(fullKey, ttlMs);
-          recorded.delete(fullKey);
-          recorded.set(fullKey, { sessionId: state.sessionId, atMs: state.lastSeenMs });
-          writes += 1;
+      const sessions: (string | null)[] = new Array(requests.length).fill(null);
+      const keys: string[] = [];
+      const args: string[] = [String(DEFAULT_SESSION_INACTIVITY_MS), String(ttlMs)];
+      const asked: number[] = [];
+      const order = requests.map((_, index) => index);
+      // Oldest first, so a burst of events from one visitor falls into one session whatever the batch order.
+      order.sort(
+        (a, b) => (requests[a] as SessionRequest).timestampMs - (requests[b] as SessionRequest).timestampMs,
+      );
+      for (const index of order) {
+        const request = requests[index] as SessionRequest;
+        if (request.visitors.length === 0) continue;
+        const visitorKeys = request.visitors.map((visitor) => key(storeId, visitor));
+        let mode: 'd' | 'j' | 'c';
+        let id = '';
+        if (request.clientSessionId !== null) {
+          sessions[index] = request.clientSessionId;
+          if (!request.extendsSession) continue;
+          if (visitorKeys.every((k) => isFresh(k, request.clientSessionId as string, request.timestampMs)))
+            continue;
+          mode = 'c';
+          id = request.clientSessionId;
+          for (const k of visitorKeys) {
+            recorded.delete(k);
+            recorded.set(k, { sessionId: id, atMs: request.timestampMs });
+          }
+        } else if (request.extendsSession) {
+          mode = 'd';
+          id = newId();
+          for (const k of visitorKeys) recorded.delete(k);
+        } else {
+          mode = 'j';
         }
-        while (recorded.size > 100_000) recorded.delete(recorded.keys().next().value as string);
-        if (writes > 0) write.exec().catch(() => undefined);
+        keys.push(...visitorKeys);
+        args.push(mode, String(visitorKeys.length), String(request.timestampMs), id);
+        asked.push(index);
       }
+      while (recorded.size > 100_000) recorded.delete(recorded.keys().next().value as string);
+      if (asked.length === 0) return sessions;
+      let replies: (string | null)[];
+      try {
+        replies = (await deps.redis.eval(ASSIGN_SCRIPT, keys.length, ...keys, ...args)) as (string | null)[];
+      } catch (error) {
+        for (const k of keys) recorded.delete(k); // not recorded after all
+        throw error;
+      }
+      asked.forEach((index, position) => {
+        sessions[index] = replies[position] ?? null;
+      });
       return sessions;
     },
   };

@@ -509,6 +509,36 @@ describe.each(SETUPS)('tracking API on $label', ({ dialect, redis }) => {
     expect(ownStored?.sessionId).toBe('client-session-1');
   });
 
+  it('gives a new visitor one derived session when its first requests arrive concurrently', async () => {
+    const auth = { authorization: basic(tenant.writeKey), 'user-agent': CHROME_UA };
+    const anonymousId = `concurrent-${randomUUID()}`;
+    const server = { authorization: `Bearer ${tenant.secretKey}` };
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) =>
+        send('/v1/track', track({ anonymousId, timestamp: at(i * 1000) }), auth),
+      ),
+      send(
+        '/v1/batch',
+        { batch: [track({ anonymousId }), track({ anonymousId, timestamp: at(500) })] },
+        auth,
+      ),
+    ]);
+    expect(answers.map((a) => a.statusCode)).toEqual(new Array(13).fill(200));
+    const items = await waitForEvents({ anonymousId }, 14);
+    const sessions = new Set(items.map((item) => item.sessionId));
+    expect(sessions.size).toBe(1);
+    expect([...sessions][0]).toEqual(expect.any(String));
+    // The store's backend then joins that session rather than starting one.
+    const order = track({
+      anonymousId,
+      event: 'Order Completed',
+      properties: { order_id: `o-${randomUUID()}`, total: 5, currency: 'EUR' },
+    });
+    expect((await send('/v1/track', order, server)).json().accepted).toBe(1);
+    const [joined] = await waitForEvents({ messageId: order.messageId as string }, 1);
+    expect(joined?.sessionId).toBe([...sessions][0]);
+  });
+
   it('lists events newest first with filters and an opaque cursor, never exposing integer ids', async () => {
     const auth = { authorization: basic(tenant.writeKey) };
     const userId = `lister-${randomUUID()}`;

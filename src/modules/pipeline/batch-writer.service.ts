@@ -70,16 +70,26 @@ export function createBatchWriter(deps: { database: Database; clock: Clock; ids:
   }
 
   /**
-   * The rows of this chunk that this transaction inserted. The first read of the transaction fixes its
-   * snapshot (REPEATABLE READ, the MySQL/MariaDB default), so a row another worker commits meanwhile stays
-   * invisible here, while our own inserts are visible: reading after an incomplete insert tells exactly which
-   * rows are ours. SQLite has one writer at a time, so its count is always exact.
+   * The rows of this chunk that this transaction inserted. Usually all of them, which one insert proves (the
+   * unique index is read by the insert itself). When some already exist (a redelivery, a client's late
+   * retry), that insert is undone and the chunk is written the careful way: the first read of the transaction
+   * fixes its snapshot (REPEATABLE READ, the MySQL/MariaDB default), so a row another worker commits
+   * meanwhile stays invisible here, while our own inserts are visible: reading after an incomplete insert
+   * tells exactly which rows are ours. SQLite has one writer at a time, so its count is always exact.
    */
   async function insertChunk(
     storeId: number,
     items: { row: EventRow; event: StoredEvent }[],
     tx: TransactionHandle,
   ): Promise<StoredEvent[]> {
+    if (
+      await events.insertIfAllNew(
+        items.map((item) => item.row),
+        tx,
+      )
+    ) {
+      return items.map((item) => item.event);
+    }
     const known = await events.findStoredHashes(
       storeId,
       items.map((item) => item.row.message_hash),

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { type Insertable, type Selectable, sql } from 'kysely';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import type { EventsTable, PipelineTables } from './pipeline.tables.js';
 import { messageHash, type StoredEvent } from './pipeline-event.js';
@@ -207,6 +207,19 @@ export function createEventsRepository(database: Database) {
           : query.onConflict((oc) => oc.columns(['store_id', 'message_hash']).doNothing());
       const result = await query.executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0n);
+    },
+
+    /**
+     * Inserts all the rows when none of them is stored yet and answers true; otherwise changes nothing and
+     * answers false (a savepoint undoes the partial insert). The usual batch holds only new events, and then
+     * this is the whole write: no read of the unique index before or after.
+     */
+    async insertIfAllNew(rows: EventRow[], tx: TransactionHandle): Promise<boolean> {
+      if (rows.length === 0) return true;
+      await sql`SAVEPOINT events_chunk`.execute(db(tx));
+      if ((await this.insertIgnoringDuplicates(rows, tx)) === rows.length) return true;
+      await sql`ROLLBACK TO SAVEPOINT events_chunk`.execute(db(tx));
+      return false;
     },
 
     async findPosition(storeId: number, hash: Buffer): Promise<EventPosition | null> {

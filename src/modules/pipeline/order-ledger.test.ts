@@ -164,6 +164,30 @@ describe('order ledger', () => {
     expect(fold([server, update]).revenue).toBe(90);
   });
 
+  it('dates an order from its earliest completion, whatever order its events arrive in', () => {
+    const update = event({
+      event: 'Order Updated',
+      timestampMs: 9_000,
+      properties: { order_id: 'o-1', total: 80, currency: 'EUR' },
+    });
+    const browser = event({ timestampMs: 3_000 });
+    const server = event({ messageId: 'srv', isServer: true, timestampMs: 2_000, revenue: 95 });
+    expect(fold([update, browser]).placedAtMs).toBe(3_000);
+    expect(fold([refund(40, { timestampMs: 8_000 }), browser]).placedAtMs).toBe(3_000);
+    for (const events of [
+      [browser, server],
+      [server, browser],
+      [update, browser, server],
+      [update, server, browser],
+    ]) {
+      expect(fold(events)).toMatchObject({ placedAtMs: 2_000, isCompleted: true });
+    }
+    // A later completion (a resend) never moves it forward.
+    expect(fold([browser, event({ messageId: 'again', timestampMs: 7_000 })]).placedAtMs).toBe(3_000);
+    // Never completed: dated from its earliest known event.
+    expect(fold([update, refund(10, { timestampMs: 4_000 })]).placedAtMs).toBe(4_000);
+  });
+
   it('never reports negative net revenue, whatever the refunds', () => {
     fc.assert(
       fc.property(

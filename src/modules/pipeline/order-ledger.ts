@@ -123,6 +123,11 @@ export function applyOrderEvent(
     next = { ...next, ...attribution };
   }
 
+  // Until a completion is known, the order dates from its earliest event.
+  if (kind !== 'completed' && !next.isCompleted) {
+    next.placedAtMs = Math.min(next.placedAtMs, event.timestampMs);
+  }
+
   switch (kind) {
     case 'completed': {
       // A second Order Completed (the server confirming what the browser sent, or a resend) counts once.
@@ -132,7 +137,9 @@ export function applyOrderEvent(
         next.lineItems = productsOf(event.properties) ?? next.lineItems;
         next.revenueSource = source;
       }
-      if (!next.isCompleted) next.placedAtMs = event.timestampMs;
+      // Placed when it was completed, and at the earliest completion: an Order Updated or Refunded seen first
+      // (or a server copy stamped earlier than the browser's) must not move the order's place in time.
+      next.placedAtMs = next.isCompleted ? Math.min(next.placedAtMs, event.timestampMs) : event.timestampMs;
       next.isCompleted = true;
       if (next.status === 'refunded') next.refundedTotal = next.revenue;
       else if (next.status === 'partially_refunded' && next.refundedTotal >= next.revenue) {

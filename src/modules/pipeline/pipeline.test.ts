@@ -162,6 +162,57 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     for (const event of events) expect(hooked.filter((id) => id === event.messageId)).toHaveLength(1);
   });
 
+  it('stores every value exactly as sent, whatever characters it holds', async () => {
+    const awkward = `it's "quoted" \\ back\\slash ? ?? :name $1 \u0000 nul \n\r\t\u001a 🧦 ünï ' OR 1=1 -- `;
+    const event = pipelineEvent({
+      event: awkward.slice(0, 200),
+      userId: awkward.slice(0, 100),
+      pagePath: `/search?q=${awkward}`,
+      properties: { text: awkward, nested: { list: [awkward, 1.5, null, true] } },
+      context: { page: { title: awkward } },
+      revenue: 12.3456,
+      currency: 'EUR',
+    });
+    await t.services.pipeline.buffer.append(storeId, [event]);
+    await waitStored(event.messageId);
+    const [record] = (
+      await t.services.pipeline.events.list(storeId, { limit: 1, messageId: event.messageId })
+    ).items;
+    expect(record).toMatchObject({
+      event: event.event,
+      userId: event.userId,
+      properties: event.properties,
+      context: event.context,
+      revenue: 12.3456,
+    });
+    expect(record?.path).toBe(event.pagePath);
+  });
+
+  it('stores only the new events of a batch that repeats stored ones, and hooks see each once', async () => {
+    const old = [pipelineEvent(), pipelineEvent()];
+    await t.services.pipeline.buffer.append(storeId, old);
+    for (const event of old) await waitStored(event.messageId);
+    // A second pipeline with its own buffer (no ingest-side memory of the first's messageIds), so the
+    // repeats reach the database, in one batch with new events around them.
+    const module = extraPipeline();
+    const seen: string[] = [];
+    module.worker.addBatchHook(async (_tx, events) => {
+      seen.push(...events.map((e) => e.messageId));
+    });
+    const fresh = [pipelineEvent(), pipelineEvent(), pipelineEvent()];
+    await module.buffer.append(storeId, [fresh[0], old[0], fresh[1], old[1], fresh[2]] as PipelineEvent[]);
+    module.worker.start();
+    for (const event of fresh) await waitStored(event.messageId);
+    await waitFor(
+      async () => seen.length,
+      (n) => n >= fresh.length,
+      { what: 'the hook to see the new events' },
+    );
+    expect(seen.sort()).toEqual(fresh.map((e) => e.messageId).sort());
+    for (const event of [...old, ...fresh]) expect(await stored(event.messageId)).toBe(1);
+    expect(hooked.filter((id) => old.some((e) => e.messageId === id))).toHaveLength(2);
+  });
+
   it('moves a poison event to the dead letters after 5 failed deliveries while the rest keep flowing', async () => {
     const before = pipelineEvent();
     const poison = pipelineEvent({ messageId: `poison-${randomUUID()}` });
@@ -266,6 +317,34 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     await expect(module.buffer.append(storeId, [pipelineEvent(), pipelineEvent()])).resolves.toEqual({
       duplicates: [],
     });
+  });
+
+  it('dates an order from its earliest Order Completed when its events arrive out of order', async () => {
+    const orderId = `late-${randomUUID()}`;
+    const anonymousId = `buyer-${randomUUID()}`;
+    const completedAtMs = t.clock.nowMs() - 60_000;
+    const order = (fields: Partial<PipelineEvent>) =>
+      pipelineEvent({
+        anonymousId,
+        orderId,
+        currency: 'EUR',
+        properties: { order_id: orderId, total: 50, currency: 'EUR' },
+        ...fields,
+      });
+    // Each in its own batch, in this arrival order: the update, the browser's completion, the server's copy
+    // (stamped earlier than the browser's: the shop's backend knew the order first).
+    const arrivals = [
+      order({ event: 'Order Updated', timestampMs: completedAtMs + 30_000 }),
+      order({ event: 'Order Completed', timestampMs: completedAtMs + 5_000, revenue: 50 }),
+      order({ event: 'Order Completed', timestampMs: completedAtMs, revenue: 55, isServer: true }),
+    ];
+    for (const event of arrivals) {
+      await t.services.pipeline.buffer.append(storeId, [event]);
+      await waitStored(event.messageId);
+    }
+    const { items } = await t.services.pipeline.orders.list(storeId, { limit: 10, orderId });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ placedAtMs: completedAtMs, revenue: 55, isCompleted: true });
   });
 
   itWithStream('stores a redelivered or concurrently consumed entry once, hooks included', async () => {
