@@ -855,13 +855,12 @@ describe.each(SETUPS)('hostile input to the tracking API on $label', ({ dialect,
     expect(response.statusCode).toBe(200);
     await expectHealthyAndWritten(before, 1);
     const [stored] = await storedByMessageId(event.messageId as string);
-    // Columns hold UTF-8, where a lone surrogate cannot exist: it comes back as U+FFFD (one or more), never
-    // as broken text. Event names are trimmed (\ufeff is white space to trim). JSON columns keep the escape.
-    const column = (text: unknown) => String(text).replace(/\ufffd+/g, '\ufffd');
-    const json = (text: unknown) => column(asStored(String(text)));
-    expect(asStored(String(stored?.event))).toBe(String(stored?.event)); // well-formed: no lone surrogate
-    expect(column(stored?.event)).toBe(json(`E ${value}`.trim()));
-    expect(column(stored?.userId)).toBe(json(`u ${value}`));
+    // Columns hold UTF-8, where a lone surrogate cannot exist: each comes back as one U+FFFD on every
+    // database, never as broken text. Event names are trimmed (\ufeff is white space to trim). JSON columns
+    // keep the escape.
+    const json = (text: unknown) => asStored(String(text));
+    expect(stored?.event).toBe(asStored(`E ${value}`.trim()));
+    expect(stored?.userId).toBe(asStored(`u ${value}`));
     const properties = stored?.properties as Record<string, unknown>;
     expect(Object.keys(properties).map(json).sort()).toEqual([json(`k ${value}`), 'v'].sort());
     expect(json(properties.v)).toBe(json(value));

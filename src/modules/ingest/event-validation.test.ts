@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_NESTING_DEPTH, readId, sanitizeObject, truncate, validateEnvelope } from './event-validation.js';
+import {
+  MAX_NESTING_DEPTH,
+  readId,
+  sanitizeObject,
+  truncate,
+  validateEnvelope,
+  wellFormed,
+} from './event-validation.js';
 
 const base = { type: 'track', event: 'Signed Up', anonymousId: 'anon-1' };
 
@@ -247,5 +254,21 @@ describe('truncate', () => {
   it('does not split a surrogate pair', () => {
     expect(truncate('ab😀', 3)).toBe('ab');
     expect(truncate('ab😀c', 4)).toBe('ab😀');
+  });
+});
+
+describe('wellFormed', () => {
+  it('replaces each lone surrogate by one U+FFFD and keeps pairs, as toWellFormed does', () => {
+    expect(wellFormed('a\ud800b')).toBe('a\ufffdb');
+    expect(wellFormed('\udc00\ud800')).toBe('\ufffd\ufffd');
+    expect(wellFormed('shoes 👟')).toBe('shoes 👟');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (value) => {
+        const result = wellFormed(value);
+        expect(result.length).toBe(value.length);
+        expect(Buffer.from(result, 'utf8').toString('utf8')).toBe(result); // survives UTF-8
+        expect(wellFormed(result)).toBe(result);
+      }),
+    );
   });
 });

@@ -180,7 +180,7 @@ export function readId(value: unknown, field: string): Validated<string | null> 
   if (value === undefined || value === null) return { ok: true, value: null };
   let id: string;
   if (typeof value === 'string') {
-    id = value;
+    id = wellFormed(value);
   } else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return reject(`${field} must be a finite number or a string`, field);
     id = String(value);
@@ -254,7 +254,7 @@ export function validateEnvelope(raw: unknown): Validated<EventEnvelope> {
       if (raw.event === undefined || raw.event === null)
         return reject('event is required for track', 'event');
       if (typeof raw.event !== 'string') return reject('event must be a string', 'event');
-      event = raw.event.trim();
+      event = wellFormed(raw.event.trim());
       if (event === '') return reject('event must not be empty', 'event');
       if (event.length > MAX_ID_LENGTH)
         return reject(`event is longer than ${MAX_ID_LENGTH} characters`, 'event');
@@ -316,9 +316,20 @@ export function truncate(value: string, maxLength: number = MAX_COLUMN_LENGTH): 
   return value.slice(0, end);
 }
 
-/** A non-empty trimmed string (truncated for a column), or null for anything else. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The string with each lone surrogate replaced by U+FFFD, as `String.prototype.toWellFormed` does (ES2024,
+ * not in our lib yet). UTF-8 columns cannot hold one, and the dialects would replace it differently.
+ */
+export function wellFormed(value: string): string {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\ufffd') : value;
+}
+
+/** A non-empty trimmed, well-formed string (truncated for a column), or null for anything else. */
 export function readText(value: unknown, maxLength: number = MAX_COLUMN_LENGTH): string | null {
   if (typeof value !== 'string') return null;
   const text = value.trim();
-  return text === '' ? null : truncate(text, maxLength);
+  return text === '' ? null : truncate(wellFormed(text), maxLength);
 }
