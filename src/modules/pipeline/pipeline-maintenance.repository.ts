@@ -212,25 +212,13 @@ export function createPipelineMaintenanceRepository(database: Database) {
   }
 
   /** The subquery of order ids the subject's events mention. */
-  const subjectEventOrderIds = (storeId: number, subject: SubjectIds) =>
-    db()
+  const subjectEventOrderIds = (storeId: number, subject: SubjectIds, tx?: TransactionHandle) =>
+    db(tx)
       .selectFrom('events as e')
       .select('e.order_id')
       .where('e.store_id', '=', storeId)
       .where(subjectWhere(subject, 'e'))
       .where('e.order_id', 'is not', null);
-
-  /** Orders of the subject: carrying its identifiers, or mentioned by its events. */
-  const subjectOrders = (storeId: number, subject: SubjectIds, tx?: TransactionHandle) =>
-    db(tx)
-      .selectFrom('orders as o')
-      .where('o.store_id', '=', storeId)
-      .where((eb) =>
-        eb.or([
-          subjectWhere(subject, 'o'),
-          eb('o.order_id', 'in', subjectEventOrderIds(storeId, subject).$narrowType<{ order_id: string }>()),
-        ]),
-      );
 
   return {
     // ---- retention: one store's rows older than a cutoff ----
@@ -432,37 +420,44 @@ export function createPipelineMaintenanceRepository(database: Database) {
           .where(subjectWhere(subject, 'e'))
           .executeTakeFirst(),
       );
-      const orders = count(
-        await subjectOrders(storeId, subject, tx)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirst(),
+      // Two index lookups (events by subject, orders by (store, user) / (store, anonymous id)) and then the
+      // ids themselves: one statement OR-ing them with a subquery made MariaDB scan every order of the store.
+      const [mentioned, own] = await Promise.all([
+        subjectEventOrderIds(storeId, subject, tx).distinct().execute(),
+        db(tx)
+          .selectFrom('orders as o')
+          .select('o.order_id')
+          .where('o.store_id', '=', storeId)
+          .where(subjectWhere(subject, 'o'))
+          .execute(),
+      ]);
+      const orderIds = new Set(own.map((row) => row.order_id));
+      const others = [...new Set(mentioned.map((row) => row.order_id))].filter(
+        (id): id is string => id !== null && !orderIds.has(id),
       );
-      const orderAdjustments = count(
-        await db(tx)
-          .selectFrom('order_adjustments as a')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('a.store_id', '=', storeId)
-          .where((eb) =>
-            eb.or([
-              eb(
-                'a.order_id',
-                'in',
-                subjectEventOrderIds(storeId, subject).$narrowType<{ order_id: string }>(),
-              ),
-              eb(
-                'a.order_id',
-                'in',
-                db()
-                  .selectFrom('orders as o')
-                  .select('o.order_id')
-                  .where('o.store_id', '=', storeId)
-                  .where(subjectWhere(subject, 'o')),
-              ),
-            ]),
-          )
-          .executeTakeFirst(),
-      );
-      return { events, orders, orderAdjustments };
+      for (let i = 0; i < others.length; i += ORDER_IDS_PER_STATEMENT) {
+        const existing = await db(tx)
+          .selectFrom('orders')
+          .select('order_id')
+          .where('store_id', '=', storeId)
+          .where('order_id', 'in', others.slice(i, i + ORDER_IDS_PER_STATEMENT))
+          .execute();
+        for (const row of existing) orderIds.add(row.order_id);
+      }
+      // Adjustments may outlive (or precede) their order row: any id the subject is linked to counts.
+      const adjustable = [...new Set([...orderIds, ...others])];
+      let orderAdjustments = 0;
+      for (let i = 0; i < adjustable.length; i += ORDER_IDS_PER_STATEMENT) {
+        orderAdjustments += count(
+          await db(tx)
+            .selectFrom('order_adjustments')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('store_id', '=', storeId)
+            .where('order_id', 'in', adjustable.slice(i, i + ORDER_IDS_PER_STATEMENT))
+            .executeTakeFirst(),
+        );
+      }
+      return { events, orders: orderIds.size, orderAdjustments };
     },
 
     /**
