@@ -92,7 +92,13 @@ export function startLoad(options: LoadOptions): Load {
       });
     } catch (error) {
       // No answer: the client cannot know; these ids are neither promised nor refused.
-      const answer = { status: 0, retryAfter: null, key, error: (error as Error).message };
+      const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+      const answer = {
+        status: 0,
+        retryAfter: null,
+        key,
+        error: `${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`,
+      };
       unexplained.push(answer);
       unknown.push(...ids);
       note(answer);

@@ -226,6 +226,7 @@ export function createRedisStreamWorker(deps: {
       }
     }
     let attempt = 0;
+    let attemptsWhileStopping = 0;
     // A failure is counted once per delivery, even when parking events in the dead letters must be retried.
     const counted = new Map<string, number>();
     for (;;) {
@@ -280,10 +281,16 @@ export function createRedisStreamWorker(deps: {
         return;
       } catch (error) {
         const isOutage = error instanceof DatabaseUnavailableError || isTransientDatabaseError(error);
-        if (!isOutage || !running) throw error;
+        if (!isOutage) throw error;
+        if (!running) {
+          // Stopping (SIGTERM): a passing failure (a deadlock between batches, a dropped connection) gets a
+          // few immediate retries, so a clean shutdown acknowledges what it read. Past them (a real outage)
+          // the entries stay pending, claimed by another worker once our heartbeat lapses.
+          if (attemptsWhileStopping++ >= 3) return;
+          continue;
+        }
         if (attempt === 0) logger.warn({ err: describeError(error) }, 'database unavailable; backing off');
         await sleeper.sleep(outageDelayMs(attempt++));
-        if (!running) return; // left pending: claimed by another worker once our heartbeat lapses
       }
     }
   }
