@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../src/main/modules.js';
 import { createRedis, type Redis, waitForRedis } from '../../src/platform/redis.js';
 import { waitFor } from '../harness/app.js';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '../harness/databases.js';
+import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
 import {
   createStore,
   type FootfallProcess,
@@ -15,31 +15,33 @@ import { storedCounts } from './load-driver.js';
 
 // A worker SIGKILLed in the middle of a batch (transaction open, entries read but not acknowledged): after a
 // restart every event is stored exactly once, and an order refunded in the same backlog is refunded once.
-// Real processes on MariaDB; the shared Redis, in a database number of this suite's own.
-const REDIS_DB = 11;
+// Real processes on MariaDB and a private redis-server (a shared database number was flushed under this suite
+// once by the same suite running in another checkout).
 const EVENTS = 40_000;
 const BATCH = 100;
 
 describe('worker killed mid-batch', () => {
   let db: TestDatabase;
   let services: Services;
+  let redisServer: RedisProcess;
   let redis: Redis;
+  let redisUrl: string;
   let ingest: FootfallProcess | null = null;
   let worker: FootfallProcess | null = null;
-  const redisUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
     services = await servicesFor(db);
+    redisServer = await startRedis();
+    redisUrl = redisServer.url;
     redis = createRedis(redisUrl);
     await waitForRedis(redis);
-    await redis.flushdb();
   });
   afterAll(async () => {
     await ingest?.stop('SIGKILL');
     await worker?.stop('SIGKILL');
-    await redis?.flushdb().catch(() => undefined);
     redis?.disconnect();
+    await redisServer?.kill();
     await db?.drop();
   });
 
