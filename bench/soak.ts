@@ -381,6 +381,9 @@ async function main(): Promise<void> {
         lost += BATCH_SIZE - Math.min(n, BATCH_SIZE);
         if (problems.length < 20) problems.push(`request ${r}: accepted, ${n} of ${BATCH_SIZE} stored`);
       }
+      if (fate === 0 && n > 0 && problems.length < 20) {
+        problems.push(`request ${r}: never sent (skipped by the pacer), yet ${n} stored`);
+      }
       if (fate === 2 && n > 0) {
         storedRefused += n;
         if (problems.length < 20) problems.push(`request ${r}: refused with 503, yet ${n} stored`);
