@@ -10,6 +10,19 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('refuses the worker crash hook outside NODE_ENV=test, and takes only its two points', () => {
+    expect(loadConfig({}).testCrashPoint).toBeNull();
+    for (const env of [{}, { NODE_ENV: 'production' }, { NODE_ENV: 'development' }]) {
+      expect(() => loadConfig({ ...env, FOOTFALL_TEST_CRASH_POINT: 'after-commit' })).toThrow(ConfigError);
+    }
+    expect(() => loadConfig({ NODE_ENV: 'test', FOOTFALL_TEST_CRASH_POINT: 'anywhere' })).toThrow(
+      ConfigError,
+    );
+    expect(loadConfig({ NODE_ENV: 'test', FOOTFALL_TEST_CRASH_POINT: 'before-commit' }).testCrashPoint).toBe(
+      'before-commit',
+    );
+  });
+
   it('takes MySQL and SQLite URLs', () => {
     expect(loadConfig({ DATABASE_URL: 'mysql://u:p@db:3306/footfall' }).database.kind).toBe('mysql');
     expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({

@@ -29,6 +29,28 @@ export interface Config {
   readonly isProduction: boolean;
   /** Events that may wait in the Redis stream before ingest answers 503 (back-pressure, never a silent drop). */
   readonly streamMaxLength: number;
+  /**
+   * Fault tests only (FOOTFALL_TEST_CRASH_POINT, refused unless NODE_ENV=test): the Redis worker SIGKILLs itself
+   * at this point of its first batch, so a test can hit the windows around the commit exactly.
+   */
+  readonly testCrashPoint: WorkerCrashPoint | null;
+}
+
+export type WorkerCrashPoint = 'before-commit' | 'after-commit';
+
+function parseTestCrashPoint(env: NodeJS.ProcessEnv): WorkerCrashPoint | null {
+  const raw = env.FOOTFALL_TEST_CRASH_POINT;
+  if (raw === undefined || raw === '') return null;
+  if (env.NODE_ENV !== 'test') {
+    throw new ConfigError(
+      'FOOTFALL_TEST_CRASH_POINT',
+      'is a fault-test hook; it is refused unless NODE_ENV=test',
+    );
+  }
+  if (raw !== 'before-commit' && raw !== 'after-commit') {
+    throw new ConfigError('FOOTFALL_TEST_CRASH_POINT', 'must be before-commit or after-commit');
+  }
+  return raw;
 }
 
 export class ConfigError extends Error {
@@ -141,5 +163,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     isProduction: env.NODE_ENV === 'production',
     streamMaxLength: parseInteger(env, 'STREAM_MAX_LENGTH', 1_000_000, 1000, 100_000_000),
+    testCrashPoint: parseTestCrashPoint(env),
   });
 }

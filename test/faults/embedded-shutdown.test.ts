@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../src/main/modules.js';
 import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
 import { createStore, type FootfallProcess, servicesFor, startFootfall } from './fault-processes.js';
+import { exactlyOnceViolations, startLoad, storedCounts } from './load-driver.js';
 
 // Embedded mode (SQLite, no Redis) keeps accepted events in memory for up to 250 ms: a clean shutdown
 // (SIGTERM) must write them before the database closes.
@@ -44,5 +45,24 @@ describe('embedded mode shutdown', () => {
     await footfall.stop('SIGTERM');
     expect(footfall.child.exitCode).toBe(0);
     expect(await services.pipeline.events.count(store.id)).toBe(300);
+  });
+
+  it('answers every request in flight on SIGTERM under load, drains, exits 0 and loses nothing', {
+    timeout: 120_000,
+  }, async () => {
+    const { store, writeKey } = await createStore(services, 'embedded load store');
+    footfall = await startFootfall('all', { DATABASE_URL: db.url });
+    const running = footfall;
+    const load = startLoad({ url: () => running.url, key: () => writeKey, batchSize: 50, senders: 6 });
+    await load.answered(40);
+    const exit = running.stop('SIGTERM');
+    // No new requests from here on; the ones already sent must all be answered.
+    await load.stop();
+    await exit;
+    expect(running.child.exitCode).toBe(0);
+    expect(load.failures()).toEqual([]);
+    expect(load.accepted.length).toBeGreaterThanOrEqual(40 * 50);
+    // Nothing is left to drain after the exit: what was answered 2xx is in the database now.
+    expect(exactlyOnceViolations(await storedCounts(db, store.id), load)).toEqual([]);
   });
 });

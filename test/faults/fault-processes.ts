@@ -1,12 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { createServices, type Services } from '../../src/main/modules.js';
+import { createPool } from 'mysql2/promise';
+import { allMigrations, createServices, type Services } from '../../src/main/modules.js';
 import { systemClock } from '../../src/platform/clock.js';
 import { loadConfig } from '../../src/platform/config.js';
+import { createDatabase } from '../../src/platform/db/database.js';
+import { migrateToLatest } from '../../src/platform/db/migrator.js';
 import { createLogger } from '../../src/platform/log.js';
 import type { TestDatabase } from '../harness/databases.js';
 
@@ -51,14 +54,14 @@ function exited(child: ChildProcess): Promise<void> {
 /** `footfall serve --role <role>` on a free port, with the given database and Redis. */
 export async function startFootfall(
   role: 'all' | 'ingest' | 'worker',
-  env: { DATABASE_URL: string; REDIS_URL?: string },
+  env: { DATABASE_URL: string; REDIS_URL?: string } & Record<string, string>,
 ): Promise<FootfallProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/main/cli.ts', 'serve', '--role', role, '--port', '0', '--host', '127.0.0.1'],
     {
       cwd: REPO,
-      env: { ...process.env, ...env, FOOTFALL_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+      env: { ...process.env, FOOTFALL_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -179,4 +182,123 @@ export async function createStore(services: Services, name: string) {
   const writeKey = await services.keys.create(store, { type: 'publishable' }, system);
   const secretKey = await services.keys.create(store, { type: 'secret', scopes: ['events:write'] }, system);
   return { store, writeKey: writeKey.secret, secretKey: secretKey.secret };
+}
+
+export interface MariaDbProcess {
+  port: number;
+  /** The migrated test database on this server, as a child process reaches it. */
+  url: string;
+  /** Stops the server: SIGKILL (a crash; InnoDB recovers committed work on restart) or SIGSTOP (a hang). */
+  stop(signal?: 'SIGKILL' | 'SIGSTOP'): Promise<void>;
+  /** SIGCONT after a SIGSTOP, or a new server on the same data directory and port after a SIGKILL. */
+  restart(): Promise<void>;
+  /** Kills the server and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A private mariadbd on its own port, socket and temporary data directory, which a test may crash, hang and
+ * start again. The shared MariaDB on 3306 is never touched: every other suite depends on it.
+ */
+export async function startMariaDb(): Promise<MariaDbProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ff-mariadb-'));
+  const datadir = join(dir, 'data');
+  await new Promise<void>((done, reject) => {
+    const install = spawn(
+      'mariadb-install-db',
+      [
+        '--no-defaults',
+        `--datadir=${datadir}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        '--user=root',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    install.stdout?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    install.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    install.once('exit', (code) =>
+      code === 0 ? done() : reject(new Error(`mariadb-install-db exited with ${code}:\n${log}`)),
+    );
+  });
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const started = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${datadir}`,
+        `--socket=${join(dir, 'mariadb.sock')}`,
+        `--pid-file=${join(dir, 'mariadb.pid')}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        '--user=root',
+        '--innodb-buffer-pool-size=64M',
+        '--innodb-log-file-size=48M',
+        '--max-connections=200',
+        '--skip-log-bin',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = started;
+    killOnExit(started);
+    await new Promise<void>((ready, reject) => {
+      let log = '';
+      const timer = setTimeout(() => reject(new Error(`mariadbd did not start:\n${log}`)), 60_000);
+      started.stderr?.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (/ready for connections/.test(log)) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      started.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`mariadbd exited with ${code}:\n${log}`));
+      });
+    });
+  };
+  await start();
+  const admin = createPool({ uri: `mysql://root@127.0.0.1:${port}/mysql`, connectionLimit: 1 });
+  await admin.query('CREATE DATABASE footfall CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+  await admin.end();
+  let stopped: 'SIGKILL' | 'SIGSTOP' | null = null;
+  const kill = async () => {
+    const current = child as ChildProcess | null;
+    if (!current) return;
+    if (stopped === 'SIGSTOP') current.kill('SIGCONT');
+    current.kill('SIGKILL');
+    await exited(current);
+  };
+  return {
+    port,
+    url: `mysql://root@127.0.0.1:${port}/footfall`,
+    async stop(signal = 'SIGKILL') {
+      stopped = signal;
+      if (signal === 'SIGKILL') await kill();
+      else (child as ChildProcess | null)?.kill('SIGSTOP');
+    },
+    async restart() {
+      if (stopped === 'SIGSTOP') (child as ChildProcess | null)?.kill('SIGCONT');
+      else await start();
+      stopped = null;
+    },
+    async destroy() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A migrated Footfall database on a private server, shaped like the harness's test databases. */
+export async function privateTestDatabase(server: MariaDbProcess): Promise<TestDatabase> {
+  const database = createDatabase({ kind: 'mysql', url: server.url }, { poolSize: 3 });
+  await migrateToLatest(database, allMigrations);
+  return { database, url: server.url, drop: () => database.close() };
 }

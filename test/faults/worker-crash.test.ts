@@ -2,36 +2,46 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../src/main/modules.js';
 import { createRedis, type Redis, waitForRedis } from '../../src/platform/redis.js';
 import { waitFor } from '../harness/app.js';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '../harness/databases.js';
-import { createStore, type FootfallProcess, servicesFor, startFootfall } from './fault-processes.js';
+import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
+import {
+  createStore,
+  type FootfallProcess,
+  type RedisProcess,
+  servicesFor,
+  startFootfall,
+  startRedis,
+} from './fault-processes.js';
+import { storedCounts } from './load-driver.js';
 
 // A worker SIGKILLed in the middle of a batch (transaction open, entries read but not acknowledged): after a
 // restart every event is stored exactly once, and an order refunded in the same backlog is refunded once.
-// Real processes on MariaDB; the shared Redis, in a database number of this suite's own.
-const REDIS_DB = 11;
+// Real processes on MariaDB and a private redis-server (a shared database number was flushed under this suite
+// once by the same suite running in another checkout).
 const EVENTS = 40_000;
 const BATCH = 100;
 
 describe('worker killed mid-batch', () => {
   let db: TestDatabase;
   let services: Services;
+  let redisServer: RedisProcess;
   let redis: Redis;
+  let redisUrl: string;
   let ingest: FootfallProcess | null = null;
   let worker: FootfallProcess | null = null;
-  const redisUrl = `${TEST_REDIS_URL.replace(/\/\d*$/, '')}/${REDIS_DB}`;
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
     services = await servicesFor(db);
+    redisServer = await startRedis();
+    redisUrl = redisServer.url;
     redis = createRedis(redisUrl);
     await waitForRedis(redis);
-    await redis.flushdb();
   });
   afterAll(async () => {
     await ingest?.stop('SIGKILL');
     await worker?.stop('SIGKILL');
-    await redis?.flushdb().catch(() => undefined);
     redis?.disconnect();
+    await redisServer?.kill();
     await db?.drop();
   });
 
@@ -135,5 +145,133 @@ describe('worker killed mid-batch', () => {
         1,
       );
     }
+  });
+});
+
+// The two windows named exactly, with the worker's fault-test hook (FOOTFALL_TEST_CRASH_POINT, refused outside
+// NODE_ENV=test): it SIGKILLs itself in its first batch, between reading entries and committing them
+// (nothing of that batch stored, all of it pending), or between the commit and the stream acknowledgement
+// (stored, yet still pending: the next worker writes it again and the unique key must make that a no-op — the
+// order's refund is the case where a second application would show, as a wrong net revenue).
+describe.each(['before-commit', 'after-commit'] as const)('worker killed %s', (crashPoint) => {
+  const HOOK_EVENTS = 3000;
+  let db: TestDatabase;
+  let services: Services;
+  // A private redis-server: a shared database number could be flushed by the same suite run elsewhere.
+  let redisServer: RedisProcess;
+  let redis: Redis;
+  let redisUrl: string;
+  const processes: FootfallProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql');
+    services = await servicesFor(db);
+    redisServer = await startRedis();
+    redisUrl = redisServer.url;
+    redis = createRedis(redisUrl);
+    await waitForRedis(redis);
+  });
+  afterAll(async () => {
+    for (const p of processes) await p.stop('SIGKILL');
+    redis?.disconnect();
+    await redisServer?.kill();
+    await db?.drop();
+  });
+
+  it('stores every event exactly once and the refund once after the restart', {
+    timeout: 180_000,
+  }, async () => {
+    const { store, writeKey, secretKey } = await createStore(services, `crash ${crashPoint}`);
+    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl };
+    const ingest = await startFootfall('ingest', env);
+    processes.push(ingest);
+    const post = async (batch: unknown[], key: string) => {
+      const response = await fetch(`${ingest.url}/v1/batch`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+        },
+        body: JSON.stringify({ batch }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { accepted: number }).accepted;
+    };
+    // The order and its refund first, so they are in the batch the worker dies in.
+    const now = Date.now();
+    const order = { type: 'track', anonymousId: 'buyer', timestamp: new Date(now - 2000).toISOString() };
+    let accepted = await post(
+      [
+        {
+          ...order,
+          event: 'Order Completed',
+          messageId: 'order-1',
+          properties: { order_id: 'o-1', revenue: 100, currency: 'USD' },
+        },
+      ],
+      writeKey,
+    );
+    accepted += await post(
+      [
+        {
+          ...order,
+          event: 'Order Refunded',
+          userId: 'c-1',
+          messageId: 'refund-1',
+          properties: { order_id: 'o-1', total: 40, currency: 'USD' },
+        },
+      ],
+      secretKey,
+    );
+    for (let offset = 0; offset < HOOK_EVENTS; offset += BATCH) {
+      accepted += await post(
+        Array.from({ length: BATCH }, (_, i) => ({
+          type: 'track',
+          event: 'Product Viewed',
+          messageId: `hook-${offset + i}`,
+          anonymousId: `visitor-${(offset + i) % 97}`,
+          timestamp: new Date(now - 1000).toISOString(),
+          properties: { product_id: `p-${i}` },
+        })),
+        writeKey,
+      );
+    }
+    expect(accepted).toBe(HOOK_EVENTS + 2);
+
+    const count = () => services.pipeline.events.count(store.id);
+    const doomed = await startFootfall('worker', { ...env, FOOTFALL_TEST_CRASH_POINT: crashPoint });
+    processes.push(doomed);
+    await new Promise<void>((exited) => {
+      if (doomed.child.exitCode !== null || doomed.child.signalCode !== null) exited();
+      else doomed.child.once('exit', () => exited());
+    });
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    expect(doomed.output()).toContain(`test crash point reached: ${crashPoint}`);
+    const summary = (await redis.xpending('ff:events', 'footfall-workers')) as [number, ...unknown[]];
+    const pendingAtKill = Number(summary[0]);
+    const storedAtKill = await count();
+    console.info(`${crashPoint}: killed with ${storedAtKill} stored and ${pendingAtKill} entries pending`);
+    // The batch it died in was read and never acknowledged.
+    expect(pendingAtKill).toBeGreaterThan(0);
+    if (crashPoint === 'after-commit') expect(storedAtKill).toBeGreaterThan(0);
+    expect(storedAtKill).toBeLessThan(HOOK_EVENTS + 2);
+
+    const worker = await startFootfall('worker', env);
+    processes.push(worker);
+    await waitFor(count, (n) => n >= HOOK_EVENTS + 2, { timeoutMs: 120_000, what: 'every event stored' });
+    await waitFor(
+      () => redis.xlen('ff:events'),
+      (n) => n === 0,
+      { timeoutMs: 60_000, what: 'the stream to drain' },
+    );
+    expect(await count()).toBe(HOOK_EVENTS + 2);
+    const stored = await storedCounts(db, store.id);
+    expect([...stored.values()].every((n) => n === 1)).toBe(true);
+    expect(stored.get('order-1')).toBe(1);
+    expect(stored.get('refund-1')).toBe(1);
+    const orders = await services.pipeline.orders.list(store.id, { limit: 10 });
+    expect(orders.items).toHaveLength(1);
+    expect(orders.items[0]).toMatchObject({ revenue: 100, refundedTotal: 40, netRevenue: 60 });
+    expect((await services.pipeline.deadLetters.list(store.id, { limit: 10 })).items).toEqual([]);
   });
 });

@@ -24,10 +24,20 @@ interface Instance {
 }
 
 /** Starts one API process and resolves when it prints the port it listens on. */
-function startInstance(name: string, databaseUrl: string): Promise<Instance> {
+function startInstance(name: string, databaseUrl: string, clockOffsetMs = 0): Promise<Instance> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', FIXTURE_SERVER, '--db', databaseUrl, '--instance', name],
+    [
+      '--import',
+      'tsx',
+      FIXTURE_SERVER,
+      '--db',
+      databaseUrl,
+      '--instance',
+      name,
+      '--clock-offset-ms',
+      String(clockOffsetMs),
+    ],
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,6 +163,66 @@ describe('cron across three processes on MariaDB', () => {
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ status: 'succeeded', fence: 2, attempts: 2, instance: survivor.name });
     expect(items[0]?.rowsAffected).toBe(job.chunks);
+  });
+
+  it('keeps a killed run alive by database time on an instance 5 minutes ahead, then takes it over once', async () => {
+    const job = FIXTURE_JOBS.skew;
+    await resetCounter(db.database, job.name);
+    // Two more instances of their own (the three above stay as they are): one true clock, one 5 minutes ahead.
+    const [victim, ahead] = await Promise.all([
+      startInstance('api-true-clock', db.url),
+      startInstance('api-5-min-ahead', db.url, 5 * 60_000),
+    ]);
+    instances.push(victim, ahead);
+    // The slot as the scheduler names it; the instance 5 minutes ahead accepts it (not in its future).
+    const slot = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+    const path = `/api/cron/${job.name}?slot=${encodeURIComponent(slot)}`;
+
+    const lost = call(victim, path).catch(() => null);
+    const deadline = Date.now() + 10_000;
+    while ((await readCounter(db.database, job.name)).effects < 2) {
+      if (Date.now() > deadline) throw new Error('the victim never committed two chunks');
+      await sleep(25);
+    }
+    victim.child.kill('SIGKILL');
+    await lost;
+    // By its own clock the lease (10 s) ended minutes ago; by the database's, it is still alive.
+    expect((await call(ahead, path)).status).toBe('running');
+
+    let answer: Answer | null = null;
+    const takeoverDeadline = Date.now() + 30_000;
+    while (Date.now() < takeoverDeadline) {
+      answer = await call(ahead, path);
+      if (answer.status !== 'running') break;
+      await sleep(250);
+    }
+    expect(answer?.status).toBe('ran');
+    expect(answer?.slot).toBe(slot);
+    expect(await readCounter(db.database, job.name)).toEqual({ counter: job.chunks, effects: job.chunks });
+    // Called again for the same slot from the instance ahead: done, not run twice.
+    expect((await call(ahead, path)).status).toBe('skipped');
+    expect(await readCounter(db.database, job.name)).toEqual({ counter: job.chunks, effects: job.chunks });
+  });
+
+  it('skips a replayed scheduler call for a slot that already ran, on every instance', async () => {
+    const job = FIXTURE_JOBS.replay;
+    await resetCounter(db.database, job.name);
+    // Every instance still running: the three above less the one killed, and the one 5 minutes ahead.
+    const alive = instances.filter((i) => i.child.exitCode === null && i.child.signalCode === null);
+    expect(alive.length).toBeGreaterThanOrEqual(3);
+    const [firstInstance, ...others] = alive as [Instance, ...Instance[]];
+    const first = await call(firstInstance, `/api/cron/${job.name}`);
+    expect(first.status).toBe('ran');
+    // The scheduler delivers the same call again later (at-least-once delivery, a retry after a timeout, an
+    // operator re-running the same curl): same slot, any instance, one after another and all at once.
+    const path = `/api/cron/${job.name}?slot=${encodeURIComponent(first.slot)}`;
+    const replays: Answer[] = [];
+    for (const instance of [...others, firstInstance]) replays.push(await call(instance, path));
+    replays.push(...(await Promise.all(alive.map((instance) => call(instance, path)))));
+    for (const replay of replays) {
+      expect(replay).toMatchObject({ status: 'skipped', slot: first.slot, runId: first.runId });
+    }
+    expect(await readCounter(db.database, job.name)).toEqual({ counter: 1, effects: 1 });
   });
 
   it('refuses the writes of a paused instance that wakes up after a takeover (zombie)', async () => {

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
+import { createCachedLookup } from '../../platform/db/cached-lookup.js';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { type Ids, parsePublicId } from '../../platform/ids.js';
@@ -38,7 +39,13 @@ export type KeysService = ReturnType<typeof createKeysService>;
 export function createKeysService(deps: { database: Database; clock: Clock; ids: Ids; audit: AuditService }) {
   const repo = createKeysRepository(deps.database);
   const now = () => deps.clock.nowMs();
-  const cache = new Map<string, { key: ApiKey | null; atMs: number }>();
+  // Keyed by the key's hash; survives a database outage with the last known record (see createCachedLookup).
+  const cache = createCachedLookup<string, ApiKey | null>({
+    ttlMs: KEY_CACHE_MS,
+    now,
+    load: (hash) => repo.findByHash(Buffer.from(hash, 'base64')),
+    what: 'The API key',
+  });
   const lastTouch = new Map<number, number>();
 
   function validateScopes(type: KeyType, scopes: string[] | undefined): string[] {
@@ -221,11 +228,11 @@ export function createKeysService(deps: { database: Database; clock: Clock; ids:
     /** Store deletion hook: every key of the store stops working in the deleting transaction. */
     async revokeAllOfStore(storeId: number, nowMs: number, tx: TransactionHandle): Promise<void> {
       await repo.revokeAllOfStore(storeId, nowMs, tx);
-      for (const [hash, entry] of cache) if (entry.key?.storeId === storeId) cache.delete(hash);
+      cache.deleteWhere((cached) => cached?.storeId === storeId);
     },
 
     forget(key: ApiKey): void {
-      for (const [hash, entry] of cache) if (entry.key?.id === key.id) cache.delete(hash);
+      cache.deleteWhere((cached) => cached?.id === key.id);
     },
 
     /**
@@ -235,15 +242,8 @@ export function createKeysService(deps: { database: Database; clock: Clock; ids:
     async authenticate(presented: unknown): Promise<AuthenticatedKey | null> {
       const parsed = parseKey(presented);
       if (!parsed) return null;
-      const cacheKey = parsed.hash.toString('base64');
+      const key = await cache.get(parsed.hash.toString('base64'));
       const t = now();
-      let entry = cache.get(cacheKey);
-      if (!entry || t - entry.atMs > KEY_CACHE_MS) {
-        entry = { key: await repo.findByHash(parsed.hash), atMs: t };
-        cache.set(cacheKey, entry);
-        if (cache.size > 10_000) cache.delete(cache.keys().next().value as string);
-      }
-      const key = entry.key;
       if (!key || keyStatus(key, t) === 'revoked' || keyStatus(key, t) === 'expired') return null;
       const touched = lastTouch.get(key.id) ?? key.lastUsedAt ?? 0;
       if (t - touched > 60_000) {

@@ -40,7 +40,7 @@ export interface PipelineModuleDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
-  config: Pick<Config, 'streamMaxLength'>;
+  config: Pick<Config, 'streamMaxLength'> & Partial<Pick<Config, 'testCrashPoint'>>;
   audit?: AuditService;
   options?: PipelineOptions;
 }
@@ -111,6 +111,7 @@ export function createPipelineModule(deps: PipelineModuleDeps): PipelineModule {
         heartbeatTtlMs,
         sweepIntervalMs: Math.max(500, Math.floor(heartbeatTtlMs / 2)),
         stuckIdleMs: 60_000,
+        testCrashPoint: deps.config.testCrashPoint ?? null,
       },
     });
   } else {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { WorkerCrashPoint } from '../../platform/config.js';
 import type { Logger } from '../../platform/log.js';
 import { type Redis, waitForRedis } from '../../platform/redis.js';
 import {
@@ -32,6 +33,14 @@ export interface RedisWorkerOptions {
   sweepIntervalMs: number;
   /** XAUTOCLAIM threshold: entries pending this long are re-processed by whoever sees them. */
   stuckIdleMs: number;
+  /** Fault tests only (see Config.testCrashPoint): SIGKILL this process at that point of a batch. */
+  testCrashPoint?: WorkerCrashPoint | null;
+}
+
+/** The fault-test hook: a real SIGKILL, with a line first so the test knows where the worker died. */
+function crashHere(point: WorkerCrashPoint): void {
+  process.stderr.write(`test crash point reached: ${point}\n`);
+  process.kill(process.pid, 'SIGKILL');
 }
 
 /** A stream entry: one ingest request's events of one store. */
@@ -226,6 +235,7 @@ export function createRedisStreamWorker(deps: {
       }
     }
     let attempt = 0;
+    let attemptsWhileStopping = 0;
     // A failure is counted once per delivery, even when parking events in the dead letters must be retried.
     const counted = new Map<string, number>();
     for (;;) {
@@ -235,7 +245,9 @@ export function createRedisStreamWorker(deps: {
           await acknowledge(damagedEntries);
           damaged.length = 0;
         }
+        if (options.testCrashPoint === 'before-commit') crashHere('before-commit');
         const { failed } = await writeIsolatingFailures(deps.writer, items);
+        if (options.testCrashPoint === 'after-commit' && failed.length === 0) crashHere('after-commit');
         const failuresByEntry = new Map<Entry, { event: StoredEvent; reason: string }[]>();
         for (const { item, reason } of failed) {
           const list = failuresByEntry.get(item.entry) ?? [];
@@ -280,10 +292,16 @@ export function createRedisStreamWorker(deps: {
         return;
       } catch (error) {
         const isOutage = error instanceof DatabaseUnavailableError || isTransientDatabaseError(error);
-        if (!isOutage || !running) throw error;
+        if (!isOutage) throw error;
+        if (!running) {
+          // Stopping (SIGTERM): a passing failure (a deadlock between batches, a dropped connection) gets a
+          // few immediate retries, so a clean shutdown acknowledges what it read. Past them (a real outage)
+          // the entries stay pending, claimed by another worker once our heartbeat lapses.
+          if (attemptsWhileStopping++ >= 3) return;
+          continue;
+        }
         if (attempt === 0) logger.warn({ err: describeError(error) }, 'database unavailable; backing off');
         await sleeper.sleep(outageDelayMs(attempt++));
-        if (!running) return; // left pending: claimed by another worker once our heartbeat lapses
       }
     }
   }

@@ -7,6 +7,12 @@ import type { SubjectHasher } from './subject-hash.js';
 export const SUPPRESSION_REFRESH_MS = 5_000;
 /** After a failed refresh, the next call tries again this much later (and meanwhile uses what it has). */
 const RETRY_AFTER_FAILURE_MS = 1_000;
+/**
+ * Longest a caller waits for a refresh before it goes on with the copy in memory. A hung database (no error,
+ * no answer) would otherwise hold every ingest request until it answers — found by the MariaDB SIGSTOP fault
+ * test. The refresh itself carries on and lands when the database does.
+ */
+const REFRESH_WAIT_MS = 1_000;
 const LOAD_PAGE = 10_000;
 
 export interface SuppressionList {
@@ -38,6 +44,7 @@ export function createSuppressionList(deps: {
   let lastId = 0;
   let nextRefreshMs = Number.NEGATIVE_INFINITY;
   let refreshing: Promise<void> | null = null;
+  let refreshStartedMs = 0;
 
   async function readNew(): Promise<void> {
     const startedMs = deps.clock.nowMs();
@@ -55,16 +62,32 @@ export function createSuppressionList(deps: {
   }
 
   async function ensureFresh(): Promise<void> {
-    if (deps.clock.nowMs() < nextRefreshMs) return;
-    refreshing ??= readNew()
-      .catch((error: unknown) => {
-        nextRefreshMs = deps.clock.nowMs() + RETRY_AFTER_FAILURE_MS;
-        deps.logger.warn({ err: error }, 'could not refresh the suppression list; using the copy in memory');
-      })
-      .finally(() => {
-        refreshing = null;
-      });
-    await refreshing;
+    const nowMs = deps.clock.nowMs();
+    if (nowMs < nextRefreshMs) return;
+    if (!refreshing) {
+      refreshStartedMs = nowMs;
+      refreshing = readNew()
+        .catch((error: unknown) => {
+          nextRefreshMs = deps.clock.nowMs() + RETRY_AFTER_FAILURE_MS;
+          deps.logger.warn(
+            { err: error },
+            'could not refresh the suppression list; using the copy in memory',
+          );
+        })
+        .finally(() => {
+          refreshing = null;
+        });
+    }
+    const waitMs = REFRESH_WAIT_MS - (nowMs - refreshStartedMs);
+    if (waitMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      refreshing,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   const has = (hash: Buffer) => hashes.has(hash.toString('base64'));

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
+import { createCachedLookup } from '../../platform/db/cached-lookup.js';
 import { type Database, isUniqueViolation, type TransactionHandle } from '../../platform/db/database.js';
 import { AppError, conflict } from '../../platform/errors.js';
 import { type Ids, parsePublicId } from '../../platform/ids.js';
@@ -26,8 +27,13 @@ export function createStoresService(deps: {
   const onDeleted: StoreDeletedHook[] = [];
   const now = () => deps.clock.nowMs();
   // Store settings are read on every ingested event; a short cache keeps that off the database.
-  const cache = new Map<number, { store: Store; atMs: number }>();
-  const CACHE_MS = 10_000;
+  // It survives a database outage with the last known settings, so ingest keeps buffering (createCachedLookup).
+  const cache = createCachedLookup<number, Store | null>({
+    ttlMs: 10_000,
+    now,
+    load: (id) => repo.findById(id),
+    what: 'The store',
+  });
 
   const service = {
     /** Registers work that must commit with a store's deletion (the keys module revokes its keys). */
@@ -69,13 +75,8 @@ export function createStoresService(deps: {
     findById: (id: number, options: { withDeleted?: boolean } = {}) => repo.findById(id, options),
 
     /** Cached read for hot paths (ingest); at most 10 s stale. */
-    async getCached(id: number): Promise<Store | null> {
-      const hit = cache.get(id);
-      if (hit && now() - hit.atMs < CACHE_MS) return hit.store;
-      const store = await repo.findById(id);
-      if (store) cache.set(id, { store, atMs: now() });
-      else cache.delete(id);
-      return store;
+    getCached(id: number): Promise<Store | null> {
+      return cache.get(id);
     },
 
     listByOrganization: (organizationId: number) => repo.listByOrganization(organizationId),

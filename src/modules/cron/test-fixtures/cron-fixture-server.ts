@@ -15,22 +15,33 @@ import { countingJob, FIXTURE_JOBS } from './fixture-jobs.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { db: { type: 'string' }, instance: { type: 'string' }, 'log-level': { type: 'string' } },
+    options: {
+      db: { type: 'string' },
+      instance: { type: 'string' },
+      'log-level': { type: 'string' },
+      // This instance's clock runs this far ahead of the machine's (negative: behind), like a host whose NTP
+      // is off: leases must not depend on it.
+      'clock-offset-ms': { type: 'string' },
+    },
   });
   if (!values.db || !values.instance)
     throw new Error('usage: cron-fixture-server --db <url> --instance <id>');
   const logger = createLogger({ level: values['log-level'] ?? 'silent', name: values.instance });
   const database = createDatabase(parseDatabaseUrl(values.db, '/tmp'), { poolSize: 10 });
+  const offsetMs = Number(values['clock-offset-ms'] ?? 0);
+  const clock = offsetMs === 0 ? systemClock : { nowMs: () => Date.now() + offsetMs };
   const cron = createCronModule({
     database,
-    clock: systemClock,
-    ids: createIds(systemClock),
+    clock,
+    ids: createIds(clock),
     logger,
     instanceId: values.instance,
   });
   cron.register(countingJob(FIXTURE_JOBS.once));
   cron.register(countingJob(FIXTURE_JOBS.crash));
   cron.register(countingJob(FIXTURE_JOBS.pause));
+  cron.register(countingJob(FIXTURE_JOBS.skew));
+  cron.register(countingJob(FIXTURE_JOBS.replay));
   const { app } = await createHttpApp({ logger, trustProxy: false, version: 'fixture' });
   registerCronRoutes(app, cron);
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -118,4 +118,11 @@ export const FIXTURE_JOBS = {
   crash: { name: 'mp-crash', leaseMs: 1_500, chunks: 5, chunkDelayMs: 300 },
   /** Same shape, for a process that is paused (SIGSTOP) past its lease and then resumed: a zombie. */
   pause: { name: 'mp-pause', leaseMs: 1_500, chunks: 5, chunkDelayMs: 300 },
+  /**
+   * Killed mid-way on an instance with a true clock, taken over by one whose clock is 5 minutes ahead. The
+   * 10 s lease leaves the survivor seconds in which it must still see the run as alive (on a loaded machine).
+   */
+  skew: { name: 'mp-skew', leaseMs: 10_000, chunks: 5, chunkDelayMs: 300 },
+  /** One quick chunk, run once and then called again for the same slot (a scheduler's redelivery). */
+  replay: { name: 'mp-replay', leaseMs: 5_000, chunks: 1, chunkDelayMs: 50 },
 } as const;
