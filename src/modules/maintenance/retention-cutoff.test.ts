@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, localDay, localDayStartMs, retentionCutoffMs } from './retention-cutoff.js';
+import { DAY_MS, localDay, localDayStartMs } from '../../platform/local-time.js';
+import { retentionCutoffMs } from './retention-cutoff.js';
 
 const ZONES = [
   'UTC',
