@@ -144,4 +144,18 @@ export const pipelineMigrations: ModuleMigration[] = [
       await createIndex(ctx, 'dead_letters', 'dead_letters_store', ['store_id', 'id']);
     },
   },
+  {
+    // Events store in JSON only what their columns do not already hold (event-payload-codec.ts); `packed`
+    // says which values were left out. Existing rows keep 0 and read back as before, so nothing is rewritten
+    // (and adding a defaulted column at the end is instant on MariaDB 10.3+ and MySQL 8).
+    name: '202611251900_pipeline_events_packed',
+    async up(ctx) {
+      await ctx.db.schema
+        .alterTable('events')
+        .addColumn('packed', ctx.dialect === 'mysql' ? sql`smallint unsigned` : sql`integer`, (c) =>
+          c.notNull().defaultTo(0),
+        )
+        .execute();
+    },
+  },
 ];
