@@ -107,6 +107,9 @@ export interface ReportOrdersTable {
   is_test: number;
   /** A counted order whose customer had counted an earlier one. */
   is_returning: number;
+  /** The customer's counted orders just before and after this one (see OrderRollup.prevOrderMs). */
+  prev_order_ms: number | null;
+  next_order_ms: number | null;
   currency: string;
   /** Order currency → store currency, as recorded when the order was first rolled up; null if unknown. */
   rate: number | null;

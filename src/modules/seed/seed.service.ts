@@ -294,6 +294,7 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
     await flush();
     await Promise.all(inFlight);
     if (failure !== null) throw failure;
+    await loader.finish();
   } finally {
     await Promise.allSettled(inFlight);
     options.onPhase?.('indexes');
