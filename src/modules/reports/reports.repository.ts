@@ -446,8 +446,12 @@ export function createReportsRepository(database: Database) {
     },
 
     /**
-     * Counted orders of a period summed by currency and coupon, and their customers: two scans of the
-     * period's orders (which InnoDB keeps together by time), for the unfiltered eCommerce report.
+     * Counted orders of a period summed by currency and coupon, and their customers, in one scan of the
+     * period's orders (which InnoDB keeps together by time), for the unfiltered eCommerce report. A customer
+     * is counted at their first order of the period (no earlier order since `fromMs`) and is a repeat
+     * customer unless that order is also their last of the period — sums over the orders' links to their
+     * customer's previous and next orders, instead of a count per customer. Test orders are not in those
+     * links, so with test orders included the customers are counted per customer as before.
      */
     async orderSummary(storeId: number, fromMs: number, toMs: number, includeTest: boolean) {
       const base = () =>
@@ -458,6 +462,9 @@ export function createReportsRepository(database: Database) {
           .where('placed_at_ms', '<', toMs)
           .where('is_counted', '=', 1)
           .where('is_test', 'in', testFlags(includeTest));
+      const isFirst = sql`${sql.ref('customer_key')} is not null
+        and (${sql.ref('prev_order_ms')} is null or ${sql.ref('prev_order_ms')} < ${fromMs})`;
+      const isOnly = sql`${isFirst} and (${sql.ref('next_order_ms')} is null or ${sql.ref('next_order_ms')} >= ${toMs})`;
       const groupsQuery = base()
         .select((eb) => [
           'currency',
@@ -468,24 +475,29 @@ export function createReportsRepository(database: Database) {
           eb.fn.sum<number>(sql`case when ${sql.ref('rate')} is null then 1 else 0 end`).as('unconverted'),
           eb.fn.sum<number>('is_returning').as('returning_orders'),
           eb.fn.sum<number>('discount_store_e4').as('discount_e4'),
+          eb.fn.sum<number>(sql`case when ${isFirst} then 1 else 0 end`).as('first_orders'),
+          eb.fn.sum<number>(sql`case when ${isOnly} then 1 else 0 end`).as('only_orders'),
         ])
         .groupBy(['currency', 'coupon'])
         .execute();
-      const customersQuery = db()
-        .selectFrom(
-          base()
-            .select((eb) => ['customer_key', eb.fn.countAll<number>().as('n')])
-            .where('customer_key', 'is not', null)
-            .groupBy('customer_key')
-            .as('c'),
-        )
-        .select((eb) => [
-          eb.fn.countAll<number>().as('customers'),
-          eb.fn.sum<number>(sql`case when ${sql.ref('c.n')} > 1 then 1 else 0 end`).as('repeaters'),
-        ])
-        .executeTakeFirst();
-      // Two independent scans: side by side on the pool's connections.
-      const [groups, customers] = await Promise.all([groupsQuery, customersQuery]);
+      const perCustomer = includeTest
+        ? db()
+            .selectFrom(
+              base()
+                .select((eb) => ['customer_key', eb.fn.countAll<number>().as('n')])
+                .where('customer_key', 'is not', null)
+                .groupBy('customer_key')
+                .as('c'),
+            )
+            .select((eb) => [
+              eb.fn.countAll<number>().as('customers'),
+              eb.fn.sum<number>(sql`case when ${sql.ref('c.n')} > 1 then 1 else 0 end`).as('repeaters'),
+            ])
+            .executeTakeFirst()
+        : null;
+      const [groups, customers] = await Promise.all([groupsQuery, perCustomer]);
+      const firstOrders = groups.reduce((sum, row) => sum + n(row.first_orders), 0);
+      const onlyOrders = groups.reduce((sum, row) => sum + n(row.only_orders), 0);
       return {
         groups: groups.map((row) => ({
           currency: row.currency,
@@ -497,8 +509,8 @@ export function createReportsRepository(database: Database) {
           returningOrders: n(row.returning_orders),
           discountE4: n(row.discount_e4),
         })),
-        customers: n(customers?.customers),
-        repeatCustomers: n(customers?.repeaters),
+        customers: customers === null ? firstOrders : n(customers?.customers),
+        repeatCustomers: customers === null ? firstOrders - onlyOrders : n(customers?.repeaters),
       };
     },
 
