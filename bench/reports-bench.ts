@@ -323,6 +323,7 @@ async function main(): Promise<void> {
       const raw = await time(async () => {
         for (const query of rawQueries(storeId, fromMs, toMs)[name]) {
           const compiled = query.compile(db);
+          const startedMs = Date.now();
           try {
             await db.executeQuery(
               CompiledQuery.raw(`set statement max_statement_time = ${RAW_LIMIT_S} for ${compiled.sql}`, [
@@ -330,7 +331,10 @@ async function main(): Promise<void> {
               ]),
             );
           } catch (error) {
-            if ((error as { errno?: number }).errno !== 1969) throw error;
+            // A statement stopped at the limit while it was dropping an on-disk temporary table reports that
+            // failure instead of 1969 (MariaDB 10.11): at the limit, it is the same timeout.
+            const atLimit = Date.now() - startedMs >= RAW_LIMIT_S * 1000 * 0.98;
+            if ((error as { errno?: number }).errno !== 1969 && !atLimit) throw error;
             rawTimedOut = true;
           }
         }
