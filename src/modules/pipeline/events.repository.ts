@@ -1,5 +1,6 @@
 import { type Insertable, type Selectable, sql } from 'kysely';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
+import { packPayload, unpackPayload } from './event-payload-codec.js';
 import type { EventsTable, PipelineTables } from './pipeline.tables.js';
 import { messageHash, type StoredEvent } from './pipeline-event.js';
 
@@ -64,15 +65,6 @@ function clip(value: string | null, length: number): string | null {
   return value.length <= length ? value : value.slice(0, length);
 }
 
-function json(value: Record<string, unknown>): string | null {
-  for (const _ in value) return JSON.stringify(value);
-  return null;
-}
-
-function parseJson(text: string | null): Record<string, unknown> {
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
 export type EventRow = Insertable<EventsTable>;
 
 const MAX_TIME_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
@@ -96,7 +88,7 @@ export function toEventRow(event: StoredEvent, hash: Buffer = messageHash(event.
   if (event.revenue !== null && !(Number.isFinite(event.revenue) && Math.abs(event.revenue) < MAX_AMOUNT)) {
     throw new RangeError(`revenue ${event.revenue} is outside the storable range`);
   }
-  return {
+  const row = {
     store_id: event.storeId,
     message_hash: hash,
     message_id: clip(event.messageId, 255) as string,
@@ -129,10 +121,15 @@ export function toEventRow(event: StoredEvent, hash: Buffer = messageHash(event.
     revenue: event.revenue,
     currency: clip(event.currency, 3),
     order_id: clip(event.orderId, 255),
-    properties: json(event.properties),
     traits: json(event.traits),
-    context: json(event.context),
   };
+  // Values the columns already hold are not stored again in the JSON (event-payload-codec.ts).
+  return { ...row, ...packPayload(row, event.properties, event.context) };
+}
+
+function json(value: Record<string, unknown>): string | null {
+  for (const _ in value) return JSON.stringify(value);
+  return null;
 }
 
 /** Rough bytes a row adds to an INSERT statement. */
@@ -142,6 +139,8 @@ export function rowBytes(row: EventRow): number {
 
 /** Row → record; the read API and the access export both map events through this one function. */
 export const toEventRecord = (row: Selectable<EventsTable>): EventRecord => ({
+  ...unpackPayload(row, row.properties, row.context, Number(row.packed)),
+  traits: row.traits ? (JSON.parse(row.traits) as Record<string, unknown>) : {},
   hash: row.message_hash,
   messageId: row.message_id,
   type: row.type,
@@ -173,9 +172,6 @@ export const toEventRecord = (row: Selectable<EventsTable>): EventRecord => ({
   revenue: row.revenue === null ? null : Number(row.revenue),
   currency: row.currency,
   orderId: row.order_id,
-  properties: parseJson(row.properties),
-  traits: parseJson(row.traits),
-  context: parseJson(row.context),
 });
 
 export function createEventsRepository(database: Database) {

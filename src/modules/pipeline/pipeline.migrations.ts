@@ -145,6 +145,20 @@ export const pipelineMigrations: ModuleMigration[] = [
     },
   },
   {
+    // Events store in JSON only what their columns do not already hold (event-payload-codec.ts); `packed`
+    // says which values were left out. Existing rows keep 0 and read back as before, so nothing is rewritten
+    // (and adding a defaulted column at the end is instant on MariaDB 10.3+ and MySQL 8).
+    name: '202611251900_pipeline_events_packed',
+    async up(ctx) {
+      await ctx.db.schema
+        .alterTable('events')
+        .addColumn('packed', ctx.dialect === 'mysql' ? sql`smallint unsigned` : sql`integer`, (c) =>
+          c.notNull().defaultTo(0),
+        )
+        .execute();
+    },
+  },
+  {
     // Erasure and access export find a person's orders by user id or anonymous id (`o.user_id = ? or
     // o.anonymous_id = ?`): without these, each request scanned every order of the store.
     name: '202611270100_pipeline_orders_subject',

@@ -42,10 +42,14 @@ export interface EventsTable {
   revenue: number | string | null;
   currency: string | null;
   order_id: string | null;
-  /** JSON objects; NULL when empty, which costs nothing in either engine. */
+  /**
+   * JSON objects; NULL when empty, which costs nothing in either engine. `properties` and `context` leave out
+   * the values the columns above rebuild exactly; `packed` has a bit for each (event-payload-codec.ts).
+   */
   properties: string | null;
   traits: string | null;
   context: string | null;
+  packed: Generated<number>;
 }
 
 /** One row per (store, order_id): what the order is worth now, and the campaign that led to it. */

@@ -213,6 +213,41 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     expect(hooked.filter((id) => old.some((e) => e.messageId === id))).toHaveLength(2);
   });
 
+  it('reads a page view back with the payload it was sent, storing the page fields only in columns', async () => {
+    const page = {
+      path: '/products/shirt',
+      url: 'https://shop.example/products/shirt',
+      referrer: 'https://google.com/',
+      title: 'Shirt',
+      search: '',
+    };
+    const event = pipelineEvent({
+      type: 'page',
+      event: null,
+      name: 'Shirt',
+      sessionId: 'sess-1',
+      pagePath: page.path,
+      pageHost: 'shop.example',
+      pageTitle: page.title,
+      referrerHost: 'google.com',
+      properties: { path: page.path, url: page.url, title: page.title },
+      context: { page, userAgent: 'Mozilla/5.0', sessionId: 'sess-1', ip: '203.0.113.0' },
+    });
+    await t.services.pipeline.buffer.append(storeId, [event]);
+    await waitStored(event.messageId);
+    const [read] = (await t.services.pipeline.events.list(storeId, { limit: 1, messageId: event.messageId }))
+      .items;
+    expect(read).toMatchObject({ properties: event.properties, context: event.context, traits: {} });
+    const row = await t.db.database
+      .typed<{ events: { message_id: string; properties: string | null; context: string | null } }>()
+      .selectFrom('events')
+      .select(['properties', 'context'])
+      .where('message_id', '=', event.messageId)
+      .executeTakeFirstOrThrow();
+    expect(row.properties).toBeNull();
+    expect(JSON.parse(row.context ?? '{}')).toEqual({ userAgent: 'Mozilla/5.0', ip: '203.0.113.0' });
+  });
+
   it('moves a poison event to the dead letters after 5 failed deliveries while the rest keep flowing', async () => {
     const before = pipelineEvent();
     const poison = pipelineEvent({ messageId: `poison-${randomUUID()}` });

@@ -6,6 +6,7 @@ import {
   type ModuleMigration,
   types,
 } from '../../platform/db/schema.js';
+import { linkCustomerOrders } from './rollups.repository.js';
 
 /**
  * Dimension values, paths and ids are keys here: `Google` and `google` are two sources on SQLite, so MySQL
@@ -253,6 +254,17 @@ export const reportsMigrations: ModuleMigration[] = [
         .addColumn('updated_at', t.timeMs, (c) => c.notNull())
         .addPrimaryKeyConstraint('report_currency_rates_pk', ['store_id', 'currency', 'valid_from_ms'])
         .execute();
+    },
+  },
+  {
+    // Each order knows its customer's previous and next order, so a period's customers and repeat customers
+    // are sums over the period's orders (no count per customer). Filled once here from the orders' rollups.
+    name: '202611251900_reports_order_chain',
+    async up(ctx) {
+      for (const column of ['prev_order_ms', 'next_order_ms']) {
+        await ctx.db.schema.alterTable('report_orders').addColumn(column, sql`bigint`).execute();
+      }
+      await linkCustomerOrders(ctx.db, ctx.dialect, null);
     },
   },
 ];

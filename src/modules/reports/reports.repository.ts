@@ -446,8 +446,12 @@ export function createReportsRepository(database: Database) {
     },
 
     /**
-     * Counted orders of a period summed by currency and coupon, and their customers: two scans of the
-     * period's orders (which InnoDB keeps together by time), for the unfiltered eCommerce report.
+     * Counted orders of a period summed by currency and coupon, and their customers, in one scan of the
+     * period's orders (which InnoDB keeps together by time), for the unfiltered eCommerce report. A customer
+     * is counted at their first order of the period (no earlier order since `fromMs`) and is a repeat
+     * customer unless that order is also their last of the period — sums over the orders' links to their
+     * customer's previous and next orders, instead of a count per customer. Test orders are not in those
+     * links, so with test orders included the customers are counted per customer as before.
      */
     async orderSummary(storeId: number, fromMs: number, toMs: number, includeTest: boolean) {
       const base = () =>
@@ -458,7 +462,10 @@ export function createReportsRepository(database: Database) {
           .where('placed_at_ms', '<', toMs)
           .where('is_counted', '=', 1)
           .where('is_test', 'in', testFlags(includeTest));
-      const groups = await base()
+      const isFirst = sql`${sql.ref('customer_key')} is not null
+        and (${sql.ref('prev_order_ms')} is null or ${sql.ref('prev_order_ms')} < ${fromMs})`;
+      const isOnly = sql`${isFirst} and (${sql.ref('next_order_ms')} is null or ${sql.ref('next_order_ms')} >= ${toMs})`;
+      const groupsQuery = base()
         .select((eb) => [
           'currency',
           'coupon',
@@ -468,22 +475,29 @@ export function createReportsRepository(database: Database) {
           eb.fn.sum<number>(sql`case when ${sql.ref('rate')} is null then 1 else 0 end`).as('unconverted'),
           eb.fn.sum<number>('is_returning').as('returning_orders'),
           eb.fn.sum<number>('discount_store_e4').as('discount_e4'),
+          eb.fn.sum<number>(sql`case when ${isFirst} then 1 else 0 end`).as('first_orders'),
+          eb.fn.sum<number>(sql`case when ${isOnly} then 1 else 0 end`).as('only_orders'),
         ])
         .groupBy(['currency', 'coupon'])
         .execute();
-      const customers = await db()
-        .selectFrom(
-          base()
-            .select((eb) => ['customer_key', eb.fn.countAll<number>().as('n')])
-            .where('customer_key', 'is not', null)
-            .groupBy('customer_key')
-            .as('c'),
-        )
-        .select((eb) => [
-          eb.fn.countAll<number>().as('customers'),
-          eb.fn.sum<number>(sql`case when ${sql.ref('c.n')} > 1 then 1 else 0 end`).as('repeaters'),
-        ])
-        .executeTakeFirst();
+      const perCustomer = includeTest
+        ? db()
+            .selectFrom(
+              base()
+                .select((eb) => ['customer_key', eb.fn.countAll<number>().as('n')])
+                .where('customer_key', 'is not', null)
+                .groupBy('customer_key')
+                .as('c'),
+            )
+            .select((eb) => [
+              eb.fn.countAll<number>().as('customers'),
+              eb.fn.sum<number>(sql`case when ${sql.ref('c.n')} > 1 then 1 else 0 end`).as('repeaters'),
+            ])
+            .executeTakeFirst()
+        : null;
+      const [groups, customers] = await Promise.all([groupsQuery, perCustomer]);
+      const firstOrders = groups.reduce((sum, row) => sum + n(row.first_orders), 0);
+      const onlyOrders = groups.reduce((sum, row) => sum + n(row.only_orders), 0);
       return {
         groups: groups.map((row) => ({
           currency: row.currency,
@@ -495,8 +509,8 @@ export function createReportsRepository(database: Database) {
           returningOrders: n(row.returning_orders),
           discountE4: n(row.discount_e4),
         })),
-        customers: n(customers?.customers),
-        repeatCustomers: n(customers?.repeaters),
+        customers: customers === null ? firstOrders : n(customers?.customers),
+        repeatCustomers: customers === null ? firstOrders - onlyOrders : n(customers?.repeaters),
       };
     },
 
@@ -573,51 +587,88 @@ export function createReportsRepository(database: Database) {
      * (the landing of the visitor's first session), for attribution.
      */
     async attributedOrders(storeId: number, fromMs: number, toMs: number, includeTest: boolean) {
-      // One index dive per order finds the visitor's first session; its landing is then read by key.
-      const firstSession = sql<Buffer>`(select f.session_key from ${sql.table('report_sessions')} as f
-          where f.store_id = o.store_id and f.visitor_key = o.visitor_key
-          order by f.started_at_ms, f.landing_hash limit 1)`;
-      const rows = await db()
-        .selectFrom('report_orders as o')
-        .leftJoin('report_sessions as s', (join) =>
-          join.onRef('s.store_id', '=', 'o.store_id').onRef('s.session_key', '=', 'o.session_key'),
-        )
-        .leftJoin('report_sessions as first', (join) =>
-          join.onRef('first.store_id', '=', 'o.store_id').on('first.session_key', '=', firstSession),
-        )
-        .select([
-          'o.order_id',
-          'o.net_store_e4',
-          's.channel as last_channel',
-          's.utm_source as last_source',
-          's.utm_medium as last_medium',
-          's.utm_campaign as last_campaign',
-          'first.channel as first_channel',
-          'first.utm_source as first_source',
-          'first.utm_medium as first_medium',
-          'first.utm_campaign as first_campaign',
-        ])
-        .where('o.store_id', '=', storeId)
-        .where('o.placed_at_ms', '>=', fromMs)
-        .where('o.placed_at_ms', '<', toMs)
-        .where('o.is_counted', '=', 1)
-        .where('o.is_test', 'in', testFlags(includeTest))
+      // Three bounded reads instead of one correlated join (whose plan MariaDB could turn into a scan of the
+      // sessions per order): the period's orders; their sessions by key (last touch); and every session of
+      // their visitors through the (visitor, start) index, whose earliest is the first touch. Work grows
+      // with the orders of the period and their buyers' sessions, never with all sessions.
+      const orders = await db()
+        .selectFrom('report_orders')
+        .select(['order_id', 'net_store_e4', 'session_key', 'visitor_key'])
+        .where('store_id', '=', storeId)
+        .where('placed_at_ms', '>=', fromMs)
+        .where('placed_at_ms', '<', toMs)
+        .where('is_counted', '=', 1)
+        .where('is_test', 'in', testFlags(includeTest))
         .execute();
-      return rows.map((row) => ({
+      type Touch = { channel: string; source: string; medium: string; campaign: string };
+      const touchOf = (row: {
+        channel: string;
+        utm_source: string;
+        utm_medium: string;
+        utm_campaign: string;
+      }): Touch => ({
+        channel: row.channel,
+        source: row.utm_source,
+        medium: row.utm_medium,
+        campaign: row.utm_campaign,
+      });
+      const touchColumns = ['channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+      const sessionKeys = [
+        ...new Set(orders.flatMap((o) => (o.session_key ? [o.session_key.toString('hex')] : []))),
+      ];
+      const visitorKeys = [
+        ...new Set(orders.flatMap((o) => (o.visitor_key ? [o.visitor_key.toString('hex')] : []))),
+      ];
+      const last = new Map<string, Touch>();
+      const first = new Map<string, { startedAtMs: number; landingHash: Buffer; touch: Touch }>();
+      const reads: Promise<void>[] = [];
+      for (let i = 0; i < sessionKeys.length; i += 1000) {
+        const part = sessionKeys.slice(i, i + 1000).map((key) => Buffer.from(key, 'hex'));
+        reads.push(
+          (async () => {
+            const rows = await db()
+              .selectFrom('report_sessions')
+              .select(['session_key', ...touchColumns])
+              .where('store_id', '=', storeId)
+              .where('session_key', 'in', part)
+              .execute();
+            for (const row of rows) last.set(row.session_key.toString('hex'), touchOf(row));
+          })(),
+        );
+      }
+      for (let i = 0; i < visitorKeys.length; i += 1000) {
+        const part = visitorKeys.slice(i, i + 1000).map((key) => Buffer.from(key, 'hex'));
+        reads.push(
+          (async () => {
+            const rows = await db()
+              .selectFrom('report_sessions')
+              .select(['visitor_key', 'started_at_ms', 'landing_hash', ...touchColumns])
+              .where('store_id', '=', storeId)
+              .where('visitor_key', 'in', part)
+              .execute();
+            for (const row of rows) {
+              const key = row.visitor_key.toString('hex');
+              const startedAtMs = n(row.started_at_ms);
+              const seen = first.get(key);
+              // The visitor's first session: earliest start, ties broken by landing hash.
+              if (
+                seen === undefined ||
+                startedAtMs < seen.startedAtMs ||
+                (startedAtMs === seen.startedAtMs && Buffer.compare(row.landing_hash, seen.landingHash) < 0)
+              ) {
+                first.set(key, { startedAtMs, landingHash: row.landing_hash, touch: touchOf(row) });
+              }
+            }
+          })(),
+        );
+      }
+      await Promise.all(reads);
+      const none = { channel: null, source: null, medium: null, campaign: null };
+      return orders.map((row) => ({
         orderId: row.order_id,
         revenueE4: n(row.net_store_e4),
-        last: {
-          channel: row.last_channel,
-          source: row.last_source,
-          medium: row.last_medium,
-          campaign: row.last_campaign,
-        },
-        first: {
-          channel: row.first_channel,
-          source: row.first_source,
-          medium: row.first_medium,
-          campaign: row.first_campaign,
-        },
+        last: (row.session_key ? last.get(row.session_key.toString('hex')) : undefined) ?? none,
+        first: (row.visitor_key ? first.get(row.visitor_key.toString('hex'))?.touch : undefined) ?? none,
       }));
     },
 
@@ -705,18 +756,21 @@ export function createReportsRepository(database: Database) {
 
     /** Distinct visitors and sessions with an event of this name in a period (a funnel's first step). */
     async funnelEntrants(storeId: number, event: string, fromMs: number, toMs: number) {
-      const row = await db()
-        .selectFrom('report_funnel_events')
-        .select((eb) => [
-          eb.fn.count<number>('visitor_key').distinct().as('visitors'),
-          eb.fn.count<number>('session_key').distinct().as('sessions'),
-        ])
-        .where('store_id', '=', storeId)
-        .where('event', '=', event)
-        .where('timestamp_ms', '>=', fromMs)
-        .where('timestamp_ms', '<', toMs)
-        .executeTakeFirst();
-      return { visitors: n(row?.visitors), sessions: n(row?.sessions) };
+      // Two single-column distinct counts side by side (one query with both needs two de-duplications in
+      // one thread): on separate connections they overlap.
+      const distinct = async (column: 'visitor_key' | 'session_key') => {
+        const row = await db()
+          .selectFrom('report_funnel_events')
+          .select((eb) => eb.fn.count<number>(column).distinct().as('n'))
+          .where('store_id', '=', storeId)
+          .where('event', '=', event)
+          .where('timestamp_ms', '>=', fromMs)
+          .where('timestamp_ms', '<', toMs)
+          .executeTakeFirst();
+        return n(row?.n);
+      };
+      const [visitors, sessions] = await Promise.all([distinct('visitor_key'), distinct('session_key')]);
+      return { visitors, sessions };
     },
 
     /**

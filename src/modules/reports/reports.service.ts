@@ -502,6 +502,8 @@ export function createReportsService(deps: {
           grossE4: 0,
           refundedE4: 0,
           visitorKey: null,
+          prevOrderMs: null,
+          nextOrderMs: null,
         },
         1,
       );
@@ -701,7 +703,11 @@ export function createReportsService(deps: {
     async ecommerce(storeId: number, params: ReportParams) {
       const r = await resolve(storeId, params);
       const summary = async (range: DayRange, granularity: Granularity | null) => {
-        const { totals, series } = await trafficAndOrders(r, range, granularity, false);
+        // The rollup reads are independent: they run side by side on the pool's connections.
+        const [{ totals, series }, unfiltered] = await Promise.all([
+          trafficAndOrders(r, range, granularity, false),
+          isFiltered(r) ? null : repo.orderSummary(r.storeId, range.fromMs, range.toMs, r.includeTest),
+        ]);
         let byCurrency: {
           currency: string;
           orders: number;
@@ -715,8 +721,8 @@ export function createReportsService(deps: {
         let couponOrders = 0;
         let discountE4 = 0;
         let coupons: { coupon: string; orders: number; discountE4: number; revenueE4: number }[];
-        if (!isFiltered(r)) {
-          const s = await repo.orderSummary(r.storeId, range.fromMs, range.toMs, r.includeTest);
+        if (unfiltered !== null) {
+          const s = unfiltered;
           const currencies = new Map<
             string,
             { currency: string; orders: number; netE4: number; netStoreE4: number; unconverted: number }
@@ -843,8 +849,10 @@ export function createReportsService(deps: {
           })),
         };
       };
-      const current = await summary(r.range, r.granularity);
-      const previous = r.compare ? await summary(r.compare, null) : null;
+      const [current, previous] = await Promise.all([
+        summary(r.range, r.granularity),
+        r.compare ? summary(r.compare, null) : null,
+      ]);
       const totals = {} as Record<
         keyof typeof current.totals,
         { value: number; previous: number | null; change: number | null }

@@ -1,3 +1,4 @@
+import type { EventsTable, OrdersTable } from '../pipeline/index.js';
 /**
  * The reports module's tables: rollups the worker keeps up to date inside each batch transaction, and the
  * merchant's currency rates. Money is stored as integer ten-thousandths of the currency unit (`…_e4`), so
@@ -107,6 +108,9 @@ export interface ReportOrdersTable {
   is_test: number;
   /** A counted order whose customer had counted an earlier one. */
   is_returning: number;
+  /** The customer's counted orders just before and after this one (see OrderRollup.prevOrderMs). */
+  prev_order_ms: number | null;
+  next_order_ms: number | null;
   currency: string;
   /** Order currency → store currency, as recorded when the order was first rolled up; null if unknown. */
   rate: number | null;
@@ -172,72 +176,8 @@ export interface ReportCurrencyRatesTable {
  * that rollups are computed from and drill-downs read. Reports never write them (the seed tool does, in the
  * same row shape the pipeline writes).
  */
-export interface RawEventsTable {
-  id: number;
-  store_id: number;
-  message_hash: Buffer;
-  message_id: string;
-  type: string;
-  event: string | null;
-  name: string | null;
-  user_id: string | null;
-  anonymous_id: string | null;
-  group_id: string | null;
-  previous_id: string | null;
-  session_id: string | null;
-  timestamp_ms: number;
-  sent_at_ms: number | null;
-  received_at_ms: number;
-  path: string | null;
-  page_host: string | null;
-  title: string | null;
-  referrer_host: string | null;
-  channel: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  utm_term: string | null;
-  utm_content: string | null;
-  device_type: string | null;
-  browser: string | null;
-  os: string | null;
-  country: string | null;
-  is_bot: number;
-  revenue: number | string | null;
-  currency: string | null;
-  order_id: string | null;
-  properties: string | null;
-  traits: string | null;
-  context: string | null;
-}
-
-export interface RawOrdersTable {
-  id: number;
-  uid: Buffer;
-  store_id: number;
-  order_id: string;
-  status: string;
-  currency: string | null;
-  revenue: number | string;
-  refunded_total: number | string;
-  net_revenue: number | string;
-  line_items: string | null;
-  revenue_source: string | null;
-  is_completed: number;
-  anonymous_id: string | null;
-  user_id: string | null;
-  session_id: string | null;
-  channel: string | null;
-  referrer_host: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  utm_term: string | null;
-  utm_content: string | null;
-  placed_at_ms: number;
-  created_at: number;
-  updated_at: number;
-}
+export type RawEventsTable = EventsTable;
+export type RawOrdersTable = OrdersTable;
 
 /** Read-only view of the stores module's settings columns, read inside rollup transactions. */
 export interface RawStoresTable {

@@ -52,7 +52,7 @@ export function createRollupBulkLoader(deps: {
   rates: readonly CurrencyRate[];
 }) {
   const lastDayOf = new Map<string, number>();
-  const customersWithOrder = new Set<string>();
+  const lastOrderMsOf = new Map<string, number>();
   const lookupRate = rateLookupOf(deps.rates);
 
   /**
@@ -94,8 +94,11 @@ export function createRollupBulkLoader(deps: {
           lookupRate,
         });
         if (order.isCounted && !order.isTest && order.customerKey !== null) {
-          order.isReturning = customersWithOrder.has(order.customerKey);
-          customersWithOrder.add(order.customerKey);
+          // The previous order is known here; the next one is linked by finish() once every chunk is in.
+          const previousMs = lastOrderMsOf.get(order.customerKey);
+          order.isReturning = previousMs !== undefined;
+          order.prevOrderMs = previousMs ?? null;
+          lastOrderMsOf.set(order.customerKey, order.placedAtMs);
         }
         if (order.isCounted && !order.isTest && order.sessionKey !== null) {
           orderCounts.set(order.sessionKey, (orderCounts.get(order.sessionKey) ?? 0) + 1);
@@ -139,5 +142,7 @@ export function createRollupBulkLoader(deps: {
     async load(tx: TransactionHandle, visits: readonly BulkVisit[]): Promise<void> {
       await write(tx, prepare(visits));
     },
+    /** After the last chunk is written: links each customer's orders to the next (see linkCustomerOrders). */
+    finish: () => deps.repository.linkCustomerOrders(deps.storeId),
   };
 }

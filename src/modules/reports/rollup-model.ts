@@ -503,6 +503,13 @@ export interface OrderRollup {
   isCounted: boolean;
   isTest: boolean;
   isReturning: boolean;
+  /**
+   * Placement times of the customer's counted (non-test) orders just before and after this one (by time, then
+   * order id); null at either end, and for orders outside that chain. With them, a period's customers and
+   * repeat customers are sums over its orders instead of a count per customer.
+   */
+  prevOrderMs: number | null;
+  nextOrderMs: number | null;
   currency: string;
   rate: number | null;
   grossE4: number;
@@ -710,6 +717,8 @@ export function toOrderRollup(input: {
     isCounted: source.isCompleted && source.status !== 'cancelled',
     isTest: isTestOrderId(source.orderId) || (facts?.isTest ?? false) || (previous?.isTest ?? false),
     isReturning: previous?.isReturning ?? false,
+    prevOrderMs: previous?.prevOrderMs ?? null,
+    nextOrderMs: previous?.nextOrderMs ?? null,
     currency,
     rate,
     grossE4,
@@ -729,19 +738,30 @@ export function toOrderRollup(input: {
 }
 
 /**
- * Marks each counted order of one customer returning unless it is their first (by time, then order id).
- * Returns the orders whose flag changed.
+ * Marks each counted order of one customer returning unless it is their first (by time, then order id), and
+ * links it to the customer's counted orders before and after it. Returns the orders whose fields changed.
  */
+export const NOT_IN_A_CHAIN = { isReturning: false, prevOrderMs: null, nextOrderMs: null } as const;
+
 export function markReturning(orders: OrderRollup[]): OrderRollup[] {
   const changed: OrderRollup[] = [];
   const counted = orders
     .filter((order) => order.isCounted && !order.isTest)
     .sort((a, b) => a.placedAtMs - b.placedAtMs || (a.orderId < b.orderId ? -1 : 1));
-  const first = counted[0];
+  const position = new Map(counted.map((order, index) => [order, index]));
   for (const order of orders) {
-    const isReturning = order.isCounted && !order.isTest && order !== first;
-    if (order.isReturning !== isReturning) {
+    const index = position.get(order);
+    const isReturning = index !== undefined && index > 0;
+    const prevOrderMs = index === undefined ? null : (counted[index - 1]?.placedAtMs ?? null);
+    const nextOrderMs = index === undefined ? null : (counted[index + 1]?.placedAtMs ?? null);
+    if (
+      order.isReturning !== isReturning ||
+      order.prevOrderMs !== prevOrderMs ||
+      order.nextOrderMs !== nextOrderMs
+    ) {
       order.isReturning = isReturning;
+      order.prevOrderMs = prevOrderMs;
+      order.nextOrderMs = nextOrderMs;
       changed.push(order);
     }
   }

@@ -14,6 +14,7 @@ import {
   markReturning,
   mergeOrderFacts,
   mergeSession,
+  NOT_IN_A_CHAIN,
   type OrderFacts,
   type OrderRollup,
   RollupDeltas,
@@ -109,7 +110,7 @@ export function createRollupRebuilder(deps: {
       for (const order of markReturning(list)) if (!byId.has(order.orderId)) changedOthers.add(order);
     }
     for (const order of orders) {
-      if (order.customerKey === null) order.isReturning = false;
+      if (order.customerKey === null) Object.assign(order, NOT_IN_A_CHAIN);
       addOrder(deltas, order, 1);
     }
     await repo.upsertOrders(storeId, orders, tx);

@@ -15,6 +15,7 @@ import {
   markReturning,
   mergeOrderFacts,
   mergeSession,
+  NOT_IN_A_CHAIN,
   ORDER_EVENTS,
   type OrderFacts,
   type OrderRollup,
@@ -185,7 +186,7 @@ export function createRollupWriter(deps: {
         others.push(stored);
         group(stored);
       }
-      for (const order of next) if (order.customerKey === null) order.isReturning = false;
+      for (const order of next) if (order.customerKey === null) Object.assign(order, NOT_IN_A_CHAIN);
       const changedOthers = new Set<OrderRollup>();
       for (const list of groups.values()) {
         for (const order of markReturning(list)) if (!byId.has(order.orderId)) changedOthers.add(order);

@@ -1,5 +1,5 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
-import type { Database, TransactionHandle } from '../../platform/db/database.js';
+import type { Database, Dialect, TransactionHandle } from '../../platform/db/database.js';
 import type { ReportsTables } from './reports.tables.js';
 import type {
   FunnelRow,
@@ -209,6 +209,8 @@ interface ReportOrderRow {
   is_counted: number;
   is_test: number;
   is_returning: number;
+  prev_order_ms: number | string | null;
+  next_order_ms: number | string | null;
   currency: string;
   rate: number | null;
   gross_e4: number;
@@ -238,6 +240,8 @@ function toOrderRollup(row: ReportOrderRow): OrderRollup {
     isCounted: Boolean(row.is_counted),
     isTest: Boolean(row.is_test),
     isReturning: Boolean(row.is_returning),
+    prevOrderMs: numOrNull(row.prev_order_ms),
+    nextOrderMs: numOrNull(row.next_order_ms),
     currency: row.currency,
     rate: numOrNull(row.rate),
     grossE4: Number(row.gross_e4),
@@ -281,6 +285,8 @@ const ORDER_COLUMNS = [
   'session_key',
   'visitor_key',
   'customer_key',
+  'prev_order_ms',
+  'next_order_ms',
 ];
 
 function orderValues(storeId: number, o: OrderRollup): unknown[] {
@@ -309,7 +315,40 @@ function orderValues(storeId: number, o: OrderRollup): unknown[] {
     binOrNull(o.sessionKey),
     binOrNull(o.visitorKey),
     binOrNull(o.customerKey),
+    o.prevOrderMs,
+    o.nextOrderMs,
   ];
+}
+
+/**
+ * Links every counted, non-test order of a customer to the customer's orders before and after it (by time,
+ * then order id), for one store or all: after a bulk load (whose chunks are written concurrently, so a
+ * chunk cannot update an order another chunk may not have committed yet) and to fill the columns once.
+ * Window functions: MariaDB 10.2+, MySQL 8, SQLite 3.25+ (UPDATE … FROM: 3.33+).
+ */
+export async function linkCustomerOrders(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  storeId: number | null,
+): Promise<void> {
+  const store = storeId === null ? sql`1 = 1` : sql`store_id = ${storeId}`;
+  const chain = sql`select store_id, order_id,
+      lag(placed_at_ms) over (partition by store_id, customer_key order by placed_at_ms, order_id) as prev_ms,
+      lead(placed_at_ms) over (partition by store_id, customer_key order by placed_at_ms, order_id) as next_ms
+    from report_orders
+    where ${store} and is_counted = 1 and is_test = 0 and customer_key is not null`;
+  if (dialect === 'mysql') {
+    await sql`update report_orders o join (${chain}) c on c.store_id = o.store_id and c.order_id = o.order_id
+      set o.prev_order_ms = c.prev_ms, o.next_order_ms = c.next_ms, o.is_returning = (c.prev_ms is not null)`.execute(
+      db,
+    );
+  } else {
+    await sql`update report_orders set prev_order_ms = c.prev_ms, next_order_ms = c.next_ms,
+        is_returning = (c.prev_ms is not null)
+      from (${chain}) as c where c.store_id = report_orders.store_id and c.order_id = report_orders.order_id`.execute(
+      db,
+    );
+  }
 }
 
 export interface CurrencyRate {
@@ -698,19 +737,26 @@ export function createRollupsRepository(database: Database) {
       }
     },
 
+    /** Writes the customer-chain fields (returning flag, previous and next order) of these orders. */
     async setReturning(storeId: number, orders: readonly OrderRollup[], tx: TransactionHandle) {
-      for (const value of [0, 1]) {
-        const ids = orders.filter((o) => (o.isReturning ? 1 : 0) === value).map((o) => o.orderId);
-        for (const part of chunks(ids, KEYS_PER_QUERY)) {
-          await db(tx)
-            .updateTable('report_orders')
-            .set({ is_returning: value })
-            .where('store_id', '=', storeId)
-            .where('order_id', 'in', part)
-            .execute();
-        }
+      // Orders outside the batch whose chain changed: one or two per new order, so one statement each.
+      for (const o of orders) {
+        await db(tx)
+          .updateTable('report_orders')
+          .set({
+            is_returning: o.isReturning ? 1 : 0,
+            prev_order_ms: o.prevOrderMs,
+            next_order_ms: o.nextOrderMs,
+          })
+          .where('store_id', '=', storeId)
+          .where('order_id', '=', o.orderId)
+          .execute();
       }
     },
+
+    /** After a bulk load: see linkCustomerOrders. */
+    linkCustomerOrders: (storeId: number) =>
+      linkCustomerOrders(database.typed<unknown>(), database.dialect, storeId),
 
     /** Each visitor's active days with their session counts. */
     async loadVisitorDays(

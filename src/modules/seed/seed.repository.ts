@@ -1,48 +1,13 @@
 import { CompiledQuery, sql } from 'kysely';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
+import type { EventRow } from '../pipeline/index.js';
 
 /**
- * Bulk writes of generated traffic into the pipeline's tables, in the row shape the pipeline's batch writer
- * produces (same columns, same cuts to column widths, same message hash), so seeded events are
- * indistinguishable from ingested ones. Multi-row inserts within both dialects' limits: at most 1,000 rows
- * and SQLite's 32,766 bound parameters per statement.
+ * Bulk writes of generated traffic into the pipeline's tables. Event rows come from the pipeline's own
+ * mapping (`toEventRow`: same columns, cuts to column widths, message hash and payload packing), so seeded
+ * events are indistinguishable from ingested ones. Multi-row inserts within both dialects' limits: at most
+ * 1,000 rows and SQLite's 32,766 bound parameters per statement.
  */
-export interface EventRowValues {
-  storeId: number;
-  messageHash: Buffer;
-  messageId: string;
-  type: string;
-  event: string | null;
-  name: string | null;
-  userId: string | null;
-  anonymousId: string | null;
-  sessionId: string | null;
-  timestampMs: number;
-  sentAtMs: number | null;
-  receivedAtMs: number;
-  path: string | null;
-  pageHost: string | null;
-  title: string | null;
-  referrerHost: string | null;
-  channel: string | null;
-  utmSource: string | null;
-  utmMedium: string | null;
-  utmCampaign: string | null;
-  utmTerm: string | null;
-  utmContent: string | null;
-  deviceType: string | null;
-  browser: string | null;
-  os: string | null;
-  country: string | null;
-  isBot: boolean;
-  revenue: number | null;
-  currency: string | null;
-  orderId: string | null;
-  properties: string | null;
-  traits: string | null;
-  context: string | null;
-}
-
 export interface OrderRowValues {
   uid: Buffer;
   storeId: number;
@@ -115,7 +80,8 @@ const EVENT_COLUMNS = [
   'properties',
   'traits',
   'context',
-];
+  'packed',
+] as const satisfies readonly (keyof EventRow)[];
 
 const ORDER_COLUMNS = [
   'uid',
@@ -167,7 +133,7 @@ export function createSeedRepository(database: Database) {
   // bookkeeping costs as much as the insert.
   const quote =
     database.dialect === 'mysql' ? (name: string) => `\`${name}\`` : (name: string) => `"${name}"`;
-  async function insert(tx: TransactionHandle, table: string, columns: string[], rows: unknown[][]) {
+  async function insert(tx: TransactionHandle, table: string, columns: readonly string[], rows: unknown[][]) {
     const perStatement = Math.min(1000, Math.floor(30_000 / columns.length));
     const head = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values `;
     const tuple = `(${columns.map(() => '?').join(', ')})`;
@@ -179,48 +145,12 @@ export function createSeedRepository(database: Database) {
   }
 
   return {
-    async insertEvents(rows: readonly EventRowValues[], tx: TransactionHandle): Promise<void> {
+    async insertEvents(rows: readonly EventRow[], tx: TransactionHandle): Promise<void> {
       await insert(
         tx,
         'events',
         EVENT_COLUMNS,
-        rows.map((e) => [
-          e.storeId,
-          e.messageHash,
-          cutTo(e.messageId, 255),
-          e.type,
-          cutTo(e.event, 255),
-          cutTo(e.name, 255),
-          cutTo(e.userId, 255),
-          cutTo(e.anonymousId, 255),
-          null,
-          null,
-          cutTo(e.sessionId, 255),
-          e.timestampMs,
-          e.sentAtMs,
-          e.receivedAtMs,
-          cutTo(e.path, 1024),
-          cutTo(e.pageHost, 255),
-          cutTo(e.title, 512),
-          cutTo(e.referrerHost, 255),
-          cutTo(e.channel, 16),
-          cutTo(e.utmSource, 255),
-          cutTo(e.utmMedium, 255),
-          cutTo(e.utmCampaign, 255),
-          cutTo(e.utmTerm, 255),
-          cutTo(e.utmContent, 255),
-          cutTo(e.deviceType, 8),
-          cutTo(e.browser, 64),
-          cutTo(e.os, 64),
-          cutTo(e.country, 64),
-          e.isBot ? 1 : 0,
-          e.revenue,
-          cutTo(e.currency, 3),
-          cutTo(e.orderId, 255),
-          e.properties,
-          e.traits,
-          e.context,
-        ]),
+        rows.map((row) => EVENT_COLUMNS.map((column) => row[column] ?? null)),
       );
     },
 

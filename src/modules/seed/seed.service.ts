@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.js';
 import { type Database, isUniqueViolation } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { newUid } from '../../platform/ids.js';
-import type { PipelineEvent } from '../pipeline/index.js';
+import { type EventRow, type PipelineEvent, toEventRow } from '../pipeline/index.js';
 import type {
   BulkVisit,
   PreparedRollups,
@@ -11,12 +11,7 @@ import type {
   RollupEvent,
   SourceOrder,
 } from '../reports/index.js';
-import {
-  type AdjustmentRowValues,
-  createSeedRepository,
-  type EventRowValues,
-  type OrderRowValues,
-} from './seed.repository.js';
+import { type AdjustmentRowValues, createSeedRepository, type OrderRowValues } from './seed.repository.js';
 import {
   type GeneratedOrder,
   type GeneratedSession,
@@ -83,59 +78,11 @@ function compact(value: number): string {
   return String(Math.round(value));
 }
 
-/** JSON of objects events share (a page's context), serialised once. */
-const serialized = new WeakMap<object, string | null>();
-
-function toRows(storeId: number, event: PipelineEvent): { row: EventRowValues; rollup: RollupEvent } {
+function toRows(storeId: number, event: PipelineEvent): { row: EventRow; rollup: RollupEvent } {
   const hash = createHash('sha256').update(event.messageId).digest().subarray(0, 16);
-  const json = (value: Record<string, unknown>) => {
-    const cached = serialized.get(value);
-    if (cached !== undefined) return cached;
-    let text: string | null = null;
-    for (const _ in value) {
-      text = JSON.stringify(value);
-      break;
-    }
-    serialized.set(value, text);
-    return text;
-  };
-  const properties = json(event.properties);
   return {
-    row: {
-      storeId,
-      messageHash: hash,
-      messageId: event.messageId,
-      type: event.type,
-      event: event.event,
-      name: event.name,
-      userId: event.userId,
-      anonymousId: event.anonymousId,
-      sessionId: event.sessionId,
-      timestampMs: event.timestampMs,
-      sentAtMs: event.sentAtMs,
-      receivedAtMs: event.receivedAtMs,
-      path: event.pagePath,
-      pageHost: event.pageHost,
-      title: event.pageTitle,
-      referrerHost: event.referrerHost,
-      channel: event.channel,
-      utmSource: event.utmSource,
-      utmMedium: event.utmMedium,
-      utmCampaign: event.utmCampaign,
-      utmTerm: event.utmTerm,
-      utmContent: event.utmContent,
-      deviceType: event.deviceType,
-      browser: event.browser,
-      os: event.os,
-      country: event.country,
-      isBot: event.isBot,
-      revenue: event.revenue,
-      currency: event.currency,
-      orderId: event.orderId,
-      properties,
-      traits: json(event.traits),
-      context: json(event.context),
-    },
+    // The pipeline's own mapping: seeded rows are stored exactly as ingested ones would be.
+    row: toEventRow({ ...event, storeId }, hash),
     rollup: {
       hash: hash.subarray(0, 8).toString('hex'),
       type: event.type,
@@ -162,7 +109,7 @@ function toRows(storeId: number, event: PipelineEvent): { row: EventRowValues; r
 }
 
 interface PreparedChunk {
-  events: EventRowValues[];
+  events: EventRow[];
   orders: OrderRowValues[];
   adjustments: AdjustmentRowValues[];
   rollups: PreparedRollups;
@@ -272,7 +219,7 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
 
   const prepareChunk = (sessions: GeneratedSession[]): PreparedChunk => {
     const nowMs = deps.clock.nowMs();
-    const events: EventRowValues[] = [];
+    const events: EventRow[] = [];
     const orderRows: OrderRowValues[] = [];
     const adjustments: AdjustmentRowValues[] = [];
     const visits: BulkVisit[] = [];
@@ -347,6 +294,7 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
     await flush();
     await Promise.all(inFlight);
     if (failure !== null) throw failure;
+    await loader.finish();
   } finally {
     await Promise.allSettled(inFlight);
     options.onPhase?.('indexes');
