@@ -107,7 +107,26 @@ export async function createHttpApp(
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Our own answer while closing (below): problem+json with Retry-After, so a client retries elsewhere.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Graceful shutdown: requests already being handled finish; one that arrives on an open keep-alive
+  // connection after close() began is refused with 503 + Retry-After (never half-handled), and its
+  // connection closed so the client reconnects to another instance.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close');
+    return sendProblem(
+      reply,
+      request,
+      new AppError('unavailable', 'This instance is shutting down; retry', { retryAfterS: 1 }),
+    );
+  });
 
   app.addHook('onRoute', (route) => {
     const access = route.config?.access as RouteAccess | undefined;
