@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database, Dialect, TransactionHandle } from '../../platform/db/database.js';
+import { MAX_ROWS_PER_STATEMENT } from '../cron/index.js';
 import type { ReportsTables } from './reports.tables.js';
 import type {
   FunnelRow,
@@ -368,6 +369,29 @@ export type RollupsRepository = ReturnType<typeof createRollupsRepository>;
 export function createRollupsRepository(database: Database) {
   const db = (tx?: TransactionHandle): Kysely<ReportsTables> => database.typed<ReportsTables>(tx);
   const isMysql = database.dialect === 'mysql';
+
+  /**
+   * Deletes every row of `table` matching `where`, MAX_ROWS_PER_STATEMENT rows per statement (PlanetScale's
+   * limits, and no long lock on a busy day's rows); returns how many.
+   */
+  const deleteWhere = async (
+    table: keyof ReportsTables & string,
+    where: RawBuilder<unknown>,
+    tx: TransactionHandle,
+  ): Promise<number> => {
+    const limit = sql.lit(MAX_ROWS_PER_STATEMENT);
+    let total = 0;
+    for (;;) {
+      const result = isMysql
+        ? await sql`delete from ${sql.table(table)} where ${where} limit ${limit}`.execute(db(tx))
+        : await sql`delete from ${sql.table(table)} where rowid in (select rowid from ${sql.table(table)} where ${where} limit ${limit})`.execute(
+            db(tx),
+          );
+      const n = Number(result.numAffectedRows ?? 0n);
+      total += n;
+      if (n < MAX_ROWS_PER_STATEMENT) return total;
+    }
+  };
 
   // biome-ignore lint/suspicious/noExplicitAny: applies to any select over our tables
   function latest<Q extends SelectQueryBuilder<ReportsTables, any, any>>(query: Q): Q {
@@ -888,13 +912,11 @@ export function createRollupsRepository(database: Database) {
         .where('store_id', '=', storeId)
         .execute();
       for (const { event } of names) {
-        await db(tx)
-          .deleteFrom('report_funnel_events')
-          .where('store_id', '=', storeId)
-          .where('event', '=', event)
-          .where('timestamp_ms', '>=', fromMs)
-          .where('timestamp_ms', '<', toMs)
-          .execute();
+        await deleteWhere(
+          'report_funnel_events',
+          sql`store_id = ${storeId} and event = ${event} and timestamp_ms >= ${fromMs} and timestamp_ms < ${toMs}`,
+          tx,
+        );
       }
     },
 
@@ -1054,38 +1076,34 @@ export function createRollupsRepository(database: Database) {
       span: { fromDay: number; toDay: number; fromMs: number; toMs: number },
       tx: TransactionHandle,
     ): Promise<void> {
-      await db(tx)
-        .deleteFrom('report_hourly')
-        .where('store_id', '=', storeId)
-        .where('hour_ms', '>=', span.fromMs)
-        .where('hour_ms', '<', span.toMs)
-        .execute();
+      await deleteWhere(
+        'report_hourly',
+        sql`store_id = ${storeId} and hour_ms >= ${span.fromMs} and hour_ms < ${span.toMs}`,
+        tx,
+      );
       for (const table of ['report_daily_dims', 'report_daily_pages', 'report_daily_products'] as const) {
-        await db(tx)
-          .deleteFrom(table)
-          .where('store_id', '=', storeId)
-          .where('day', '>=', span.fromDay)
-          .where('day', '<=', span.toDay)
-          .execute();
+        await deleteWhere(
+          table,
+          sql`store_id = ${storeId} and day >= ${span.fromDay} and day <= ${span.toDay}`,
+          tx,
+        );
       }
     },
 
     async deleteSessionsStarted(storeId: number, fromMs: number, toMs: number, tx: TransactionHandle) {
-      await db(tx)
-        .deleteFrom('report_sessions')
-        .where('store_id', '=', storeId)
-        .where('started_at_ms', '>=', fromMs)
-        .where('started_at_ms', '<', toMs)
-        .execute();
+      await deleteWhere(
+        'report_sessions',
+        sql`store_id = ${storeId} and started_at_ms >= ${fromMs} and started_at_ms < ${toMs}`,
+        tx,
+      );
     },
 
     async deleteOrdersPlaced(storeId: number, fromMs: number, toMs: number, tx: TransactionHandle) {
-      await db(tx)
-        .deleteFrom('report_orders')
-        .where('store_id', '=', storeId)
-        .where('placed_at_ms', '>=', fromMs)
-        .where('placed_at_ms', '<', toMs)
-        .execute();
+      await deleteWhere(
+        'report_orders',
+        sql`store_id = ${storeId} and placed_at_ms >= ${fromMs} and placed_at_ms < ${toMs}`,
+        tx,
+      );
     },
 
     /** Every rollup row of a store (a full rebuild, e.g. after its time zone changed), in bounded chunks. */
