@@ -11,7 +11,8 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createDatabase } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrator.js';
 import { createLogger } from '../../src/platform/log.js';
-import type { TestDatabase } from '../harness/databases.js';
+import { createRedis, type Redis, waitForRedis } from '../../src/platform/redis.js';
+import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
 
 // Real processes for the fault suites: Footfall roles started with the CLI (as an operator would), and a
 // private redis-server that a test may kill and restart without touching the shared one.
@@ -172,6 +173,49 @@ export async function servicesFor(db: TestDatabase): Promise<Services> {
     destination: new Writable({ write: (_c, _e, done) => done() }),
   });
   return createServices({ config, logger, database: db.database, redis: null, clock: systemClock });
+}
+
+/**
+ * Production mode for one suite: a fresh MariaDB database with services on it, a private redis-server and a
+ * client of it, and the Footfall processes the suite starts with `start`; `close` kills and drops them all.
+ */
+export interface ProductionSetup {
+  db: TestDatabase;
+  services: Services;
+  redisServer: RedisProcess;
+  redis: Redis;
+  /** DATABASE_URL and REDIS_URL of this setup. */
+  env: { DATABASE_URL: string; REDIS_URL: string };
+  start(role: 'all' | 'ingest' | 'worker', env?: Record<string, string>): Promise<FootfallProcess>;
+  close(): Promise<void>;
+}
+
+export async function startProductionSetup(): Promise<ProductionSetup> {
+  const db = await createTestDatabase('mysql');
+  const services = await servicesFor(db);
+  const redisServer = await startRedis();
+  const redis = createRedis(redisServer.url);
+  await waitForRedis(redis);
+  const env = { DATABASE_URL: db.url, REDIS_URL: redisServer.url };
+  const processes: FootfallProcess[] = [];
+  return {
+    db,
+    services,
+    redisServer,
+    redis,
+    env,
+    async start(role, extra = {}) {
+      const started = await startFootfall(role, { ...env, ...extra });
+      processes.push(started);
+      return started;
+    },
+    async close() {
+      for (const p of processes) await p.stop('SIGKILL');
+      redis.disconnect();
+      await redisServer.kill();
+      await db.drop();
+    },
+  };
 }
 
 /** A store with a publishable and a secret key. */

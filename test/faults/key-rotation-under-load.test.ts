@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import type { Services } from '../../src/main/modules.js';
 import { waitFor } from '../harness/app.js';
-import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
-import {
-  createStore,
-  type FootfallProcess,
-  type RedisProcess,
-  servicesFor,
-  startFootfall,
-  startRedis,
-} from './fault-processes.js';
+import { createStore, type ProductionSetup, startProductionSetup } from './fault-processes.js';
 import { exactlyOnceViolations, startLoad, storedCounts } from './load-driver.js';
 
 // A store rotates its write key while traffic flows (production mode: ingest and worker processes). Senders on
@@ -22,30 +13,22 @@ import { exactlyOnceViolations, startLoad, storedCounts } from './load-driver.js
 const GRACE_MS = 45_000;
 
 describe('key rotation under load', () => {
-  let db: TestDatabase;
-  let services: Services;
-  let redis: RedisProcess;
-  const processes: FootfallProcess[] = [];
+  let setup: ProductionSetup;
 
   beforeAll(async () => {
-    db = await createTestDatabase('mysql');
-    services = await servicesFor(db);
-    redis = await startRedis();
+    setup = await startProductionSetup();
   });
   afterAll(async () => {
-    for (const p of processes) await p.stop('SIGKILL');
-    await redis?.kill();
-    await db?.drop();
+    await setup?.close();
   });
 
   it('fails no request with the old key in its grace window or the new key, then refuses the old key', {
     timeout: 240_000,
   }, async () => {
+    const { services, db } = setup;
     const { store, writeKey } = await createStore(services, 'rotation store');
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url };
-    const ingest = await startFootfall('ingest', env);
-    const worker = await startFootfall('worker', env);
-    processes.push(ingest, worker);
+    const ingest = await setup.start('ingest');
+    await setup.start('worker');
     let currentKey = writeKey;
     // One deployment switches to the new key as soon as it has it; another keeps the old one for a while.
     const switching = startLoad({ url: () => ingest.url, key: () => currentKey, prefix: 'switching' });

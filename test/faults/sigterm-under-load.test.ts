@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import type { Services } from '../../src/main/modules.js';
-import { createRedis, type Redis, waitForRedis } from '../../src/platform/redis.js';
 import { waitFor } from '../harness/app.js';
-import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
-import {
-  createStore,
-  type FootfallProcess,
-  type RedisProcess,
-  servicesFor,
-  startFootfall,
-  startRedis,
-} from './fault-processes.js';
+import { createStore, type ProductionSetup, startProductionSetup } from './fault-processes.js';
 import { exactlyOnceViolations, startLoad, storedCounts } from './load-driver.js';
 
 // A deploy sends SIGTERM to the ingest and worker processes (production mode: MariaDB and a Redis stream) while
@@ -20,34 +10,22 @@ import { exactlyOnceViolations, startLoad, storedCounts } from './load-driver.js
 // (embedded-shutdown.test.ts covers the embedded mode.)
 
 describe('SIGTERM under load (production mode)', () => {
-  let db: TestDatabase;
-  let services: Services;
-  let redisServer: RedisProcess;
-  let redis: Redis;
-  const processes: FootfallProcess[] = [];
+  let setup: ProductionSetup;
 
   beforeAll(async () => {
-    db = await createTestDatabase('mysql');
-    services = await servicesFor(db);
-    redisServer = await startRedis();
-    redis = createRedis(redisServer.url);
-    await waitForRedis(redis);
+    setup = await startProductionSetup();
   });
   afterAll(async () => {
-    for (const p of processes) await p.stop('SIGKILL');
-    redis?.disconnect();
-    await redisServer?.kill();
-    await db?.drop();
+    await setup?.close();
   });
 
   it('answers every request in flight, finishes the batch, exits 0 and loses nothing', {
     timeout: 240_000,
   }, async () => {
+    const { services, redis, db } = setup;
     const { store, writeKey } = await createStore(services, 'sigterm store');
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisServer.url };
-    const ingest = await startFootfall('ingest', env);
-    const worker = await startFootfall('worker', env);
-    processes.push(ingest, worker);
+    const ingest = await setup.start('ingest');
+    const worker = await setup.start('worker');
     // Eight senders of 100-event batches: at any moment several requests are on their way.
     const load = startLoad({ url: () => ingest.url, key: () => writeKey, batchSize: 100, senders: 8 });
     onTestFailed(() => {
@@ -77,8 +55,7 @@ describe('SIGTERM under load (production mode)', () => {
     const storedAtStop = await services.pipeline.events.count(store.id);
 
     // What ingest buffered and no worker read yet is picked up by the next worker.
-    const next = await startFootfall('worker', env);
-    processes.push(next);
+    const next = await setup.start('worker');
     await waitFor(
       () => services.pipeline.events.count(store.id),
       (n) => n >= load.accepted.length,

@@ -6,9 +6,11 @@ import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
 import {
   createStore,
   type FootfallProcess,
+  type ProductionSetup,
   type RedisProcess,
   servicesFor,
   startFootfall,
+  startProductionSetup,
   startRedis,
 } from './fault-processes.js';
 import { storedCounts } from './load-driver.js';
@@ -155,36 +157,22 @@ describe('worker killed mid-batch', () => {
 // order's refund is the case where a second application would show, as a wrong net revenue).
 describe.each(['before-commit', 'after-commit'] as const)('worker killed %s', (crashPoint) => {
   const HOOK_EVENTS = 3000;
-  let db: TestDatabase;
-  let services: Services;
   // A private redis-server: a shared database number could be flushed by the same suite run elsewhere.
-  let redisServer: RedisProcess;
-  let redis: Redis;
-  let redisUrl: string;
-  const processes: FootfallProcess[] = [];
+  let setup: ProductionSetup;
 
   beforeAll(async () => {
-    db = await createTestDatabase('mysql');
-    services = await servicesFor(db);
-    redisServer = await startRedis();
-    redisUrl = redisServer.url;
-    redis = createRedis(redisUrl);
-    await waitForRedis(redis);
+    setup = await startProductionSetup();
   });
   afterAll(async () => {
-    for (const p of processes) await p.stop('SIGKILL');
-    redis?.disconnect();
-    await redisServer?.kill();
-    await db?.drop();
+    await setup?.close();
   });
 
   it('stores every event exactly once and the refund once after the restart', {
     timeout: 180_000,
   }, async () => {
+    const { services, redis, db } = setup;
     const { store, writeKey, secretKey } = await createStore(services, `crash ${crashPoint}`);
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl };
-    const ingest = await startFootfall('ingest', env);
-    processes.push(ingest);
+    const ingest = await setup.start('ingest');
     const post = async (batch: unknown[], key: string) => {
       const response = await fetch(`${ingest.url}/v1/batch`, {
         method: 'POST',
@@ -239,8 +227,7 @@ describe.each(['before-commit', 'after-commit'] as const)('worker killed %s', (c
     expect(accepted).toBe(HOOK_EVENTS + 2);
 
     const count = () => services.pipeline.events.count(store.id);
-    const doomed = await startFootfall('worker', { ...env, FOOTFALL_TEST_CRASH_POINT: crashPoint });
-    processes.push(doomed);
+    const doomed = await setup.start('worker', { FOOTFALL_TEST_CRASH_POINT: crashPoint });
     await new Promise<void>((exited) => {
       if (doomed.child.exitCode !== null || doomed.child.signalCode !== null) exited();
       else doomed.child.once('exit', () => exited());
@@ -256,8 +243,7 @@ describe.each(['before-commit', 'after-commit'] as const)('worker killed %s', (c
     if (crashPoint === 'after-commit') expect(storedAtKill).toBeGreaterThan(0);
     expect(storedAtKill).toBeLessThan(HOOK_EVENTS + 2);
 
-    const worker = await startFootfall('worker', env);
-    processes.push(worker);
+    await setup.start('worker');
     await waitFor(count, (n) => n >= HOOK_EVENTS + 2, { timeoutMs: 120_000, what: 'every event stored' });
     await waitFor(
       () => redis.xlen('ff:events'),
