@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import { registerAccountsRoutes } from '../modules/accounts/index.js';
 import { registerAuditRoutes } from '../modules/audit/index.js';
 import { registerCronRoutes } from '../modules/cron/index.js';
-import { readDashboardBuild, registerDashboardRoutes } from '../modules/dashboard/index.js';
+import {
+  type DashboardAssets,
+  readDashboardBuild,
+  registerDashboardRoutes,
+} from '../modules/dashboard/index.js';
 import { registerIngestRoutes } from '../modules/ingest/index.js';
 import { registerKeysRoutes } from '../modules/keys/index.js';
 import { registerPipelineRoutes } from '../modules/pipeline/index.js';
@@ -21,7 +25,11 @@ import { VERSION } from './version.js';
 /** The HTTP surface of one role: `api` (management, dashboard, cron), `ingest` (tracking API), both for `all`. */
 export async function buildHttpApp(
   services: Services,
-  options: { role: Role },
+  options: {
+    role: Role;
+    /** The dashboard to serve instead of dist/dashboard (tests serve a fresh in-memory build). */
+    dashboardAssets?: DashboardAssets;
+  },
 ): Promise<{ app: HttpApp; routes: RegisteredRoute[] }> {
   const { app, routes } = await createHttpApp({
     logger: services.logger,
@@ -95,8 +103,9 @@ export async function buildHttpApp(
     registerPrivacyRoutes(app, { privacy: services.privacy, stores: services.stores });
     registerReportsRoutes(app, { reports: services.reports.service });
     // The dashboard is served from its build (npm run build, which `npm start` runs first).
-    const dashboard = await readDashboardBuild(join(repoRoot(), 'dist', 'dashboard'));
-    if (dashboard) registerDashboardRoutes(app, { assets: dashboard.files });
+    const assets =
+      options.dashboardAssets ?? (await readDashboardBuild(join(repoRoot(), 'dist', 'dashboard')))?.files;
+    if (assets) registerDashboardRoutes(app, { assets });
     else services.logger.warn('the dashboard is not built: run `npm run build` to serve it at /');
   }
   if (servesIngest) registerIngestRoutes(app, { ingest: services.ingest });

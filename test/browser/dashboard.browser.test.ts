@@ -12,7 +12,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../dashboard/build.js';
 import type { FunnelReport, FunnelRequest, OverviewReport } from '../../dashboard/src/api/types.js';
 import { buildHttpApp } from '../../src/main/http.js';
-import { registerDashboardRoutes } from '../../src/modules/dashboard/index.js';
 import type { StoredEvent } from '../../src/modules/pipeline/index.js';
 import { seedStore } from '../../src/modules/seed/index.js';
 import type { Dialect } from '../../src/platform/db/database.js';
@@ -52,8 +51,8 @@ interface Running {
 }
 
 /**
- * Footfall on a free port with the dashboard served at `/`. The harness's app serves the dashboard only when
- * dist/dashboard is built; otherwise it is rebuilt on the same services with a fresh in-memory build.
+ * Footfall on a free port with the dashboard served at `/` from a fresh in-memory build of the sources (a
+ * dist/dashboard left by an earlier `npm run build` may be stale).
  */
 async function startFootfall(mode: Mode): Promise<Running> {
   const t = await createTestApp(mode.dialect, {
@@ -62,13 +61,11 @@ async function startFootfall(mode: Mode): Promise<Running> {
     // Dead letters after 5 deliveries: retried quickly here, so the test does not wait out the backoff.
     pipelineOptions: { retryBaseDelayMs: 20 },
   });
-  let app = t.app;
-  if (!t.routes.some((r) => r.method === 'GET' && r.url === '/')) {
-    const built = await buildHttpApp(t.services, { role: 'all' });
-    registerDashboardRoutes(built.app, { assets: (await buildDashboard()).files });
-    await built.app.ready();
-    app = built.app;
-  }
+  const { app } = await buildHttpApp(t.services, {
+    role: 'all',
+    dashboardAssets: (await buildDashboard()).files,
+  });
+  await app.ready();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return { t, app, url: `http://127.0.0.1:${port}` };
@@ -238,7 +235,7 @@ describe.each(MODES)('dashboard in a browser, $name', (mode) => {
 
   afterAll(async () => {
     await browser?.close();
-    if (running && running.app !== running.t.app) await running.app.close();
+    await running?.app.close();
     await running?.t.close();
   });
 
@@ -644,6 +641,7 @@ describe.each(MODES)('dashboard in a browser, $name', (mode) => {
     await go(`#/stores/${storeId}/settings/privacy`);
     await erasures.getByText('done').waitFor();
     expect(await erasures.textContent()).toMatch(/[1-9]\d* events? · [1-9]\d* order rows?/);
+    expect(await erasures.textContent()).toContain(OWNER.name); // who asked, by name
     await shot('33-privacy');
     expect(await isStored(exported[0] ?? '')).toBe(true);
   });

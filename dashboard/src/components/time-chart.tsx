@@ -16,8 +16,13 @@ export interface ChartSeries {
   bars?: boolean;
   /** Right-hand axis, for a second unit. */
   scale?: 'y' | 'y2';
+  /** Whole numbers only (orders, visitors): the axis then never shows 0.5, or two ticks both rounded to 1. */
+  integer?: boolean;
   format: (value: number) => string;
 }
+
+/** Tick steps for an axis of whole numbers: 1, 2, 5, 10, 20, 50, … */
+const INTEGER_INCRS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
 
 /** Chart colours come from the stylesheet (`--chart-*`), so the one CSS file stays the design's source. */
 function cssColor(name: string, fallback: string): string {
@@ -68,6 +73,8 @@ function buildOptions(
   const hasY2 = series.some((s) => s.scale === 'y2');
   const formatOf = (scale: 'y' | 'y2') =>
     (series.find((s) => (s.scale ?? 'y') === scale) ?? series[0])?.format ?? String;
+  const incrsOf = (scale: 'y' | 'y2') =>
+    series.filter((s) => (s.scale ?? 'y') === scale).every((s) => s.integer) ? { incrs: INTEGER_INCRS } : {};
   return {
     width,
     height,
@@ -96,6 +103,7 @@ function buildOptions(
         grid: { stroke: grid, width: 1 },
         ticks: { show: false },
         values: (_u, ticks) => ticks.map((t) => formatOf('y')(t)),
+        ...incrsOf('y'),
       },
       ...(hasY2
         ? [
@@ -109,6 +117,7 @@ function buildOptions(
               grid: { show: false },
               ticks: { show: false },
               values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatOf('y2')(t)),
+              ...incrsOf('y2'),
             } satisfies uPlot.Axis,
           ]
         : []),

@@ -156,6 +156,7 @@ function EcommerceBody({
             tone: 'secondary',
             bars: true,
             scale: 'y2',
+            integer: true,
             format: formatCompact,
           },
           {
@@ -222,7 +223,10 @@ function EcommerceBody({
             </div>
             <div>
               <dt>Refunded</dt>
-              <dd class="negative">−{money(t.refunds.value)}</dd>
+              <dd class={t.refunds.value > 0 ? 'negative' : undefined}>
+                {t.refunds.value > 0 ? '−' : ''}
+                {money(t.refunds.value)}
+              </dd>
             </div>
             <div>
               <dt>Net revenue</dt>

@@ -164,6 +164,7 @@ function OverviewBody({
             label: definition.label,
             values: report.series.map(definition.series),
             tone: 'primary',
+            integer: definition.kind === 'count',
             format: kpiFormatter(definition.kind, currency, true),
           },
         ]}

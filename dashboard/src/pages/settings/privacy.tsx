@@ -178,8 +178,18 @@ function NewRequest({
 
 export function PrivacyPage() {
   const store = useStore();
-  const { can } = useWorkspace();
+  const { org, can } = useWorkspace();
   const { query } = useLocation();
+  // Who asked, by name: requests carry the user's (or API key's) id.
+  const members = useResource(can('members:read') ? `members:${org.id}` : null, (signal) =>
+    api.members(org.id, signal),
+  );
+  const requesterName = (id: string | null): string => {
+    if (id === null) return 'Footfall';
+    const member = members.data?.items.find((m) => m.user.id === id);
+    if (member) return member.user.name || member.user.email;
+    return id.startsWith('key_') ? `API key ${id}` : id;
+  };
   const kind: PrivacyRequestKind = query.get('kind') === 'export' ? 'export' : 'erasure';
   const [busy, setBusy] = useState(false);
   const requests = useResource(
@@ -240,7 +250,7 @@ export function PrivacyPage() {
       },
       sortable: false,
     },
-    { key: 'requestedBy', label: 'By', value: (r) => r.requestedBy, secondary: true },
+    { key: 'requestedBy', label: 'By', value: (r) => requesterName(r.requestedBy), secondary: true },
     { key: 'id', label: 'Request id', value: (r) => r.id, hidden: true },
   ];
   return (
