@@ -18,7 +18,8 @@ import type { Dialect } from '../../src/platform/db/database.js';
 import type { HttpApp } from '../../src/platform/http/app.js';
 import { createTestApp, PASSWORD, type TestApp, waitFor } from '../harness/app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; elsewhere (a GitHub runner's Chrome) FOOTFALL_TEST_CHROMIUM names the browser. */
+const CHROMIUM = process.env.FOOTFALL_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
 const OWNER = { email: 'owner@acme.test', name: 'Olivia Owner' };
 const XSS = '<img src=x onerror=alert(1)>';

@@ -20,7 +20,8 @@ import {
   trackerStorage,
 } from './shop-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; elsewhere (a GitHub runner's Chrome) FOOTFALL_TEST_CHROMIUM names the browser. */
+const CHROMIUM = process.env.FOOTFALL_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
 const POLL = { timeout: 15_000, interval: 100 };
 
