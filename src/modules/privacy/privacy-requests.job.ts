@@ -156,6 +156,32 @@ export function createPrivacyRequestsJob(deps: {
     return counts;
   }
 
+  /** The person's events in key order, a page at a time, checking between pages that the run goes on. */
+  async function* subjectEventPages(ctx: JobContext, storeId: number, subject: PrivacySubject) {
+    let afterRowId = 0;
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const events = await pipelineData.listSubjectEvents(storeId, subject, afterRowId, PAGE);
+      if (events.length > 0) yield events;
+      const last = events[events.length - 1];
+      if (events.length < PAGE || !last) return;
+      afterRowId = last.rowId;
+    }
+  }
+
+  /** The person's order ids (from their events and their orders) in key order, a page at a time. */
+  async function* subjectOrderIdPages(ctx: JobContext, storeId: number, subject: PrivacySubject) {
+    let afterOrderId: string | null = null;
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const orderIds = await pipelineData.listSubjectOrderIds(storeId, subject, afterOrderId, PAGE);
+      if (orderIds.length > 0) yield orderIds;
+      const last = orderIds[orderIds.length - 1];
+      if (orderIds.length < PAGE || last === undefined) return;
+      afterOrderId = last;
+    }
+  }
+
   /**
    * Where the person's rows are, before they are deleted: each (visitor, session) once per hour of their
    * events, and their orders with placement times. Derived-data cleaners plan from it.
@@ -167,10 +193,7 @@ export function createPrivacyRequestsJob(deps: {
   ): Promise<SubjectFootprint> {
     const seen = new Set<string>();
     const footprint: SubjectFootprint = { events: [], orders: [] };
-    let afterRowId = 0;
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const events = await pipelineData.listSubjectEvents(storeId, subject, afterRowId, PAGE);
+    for await (const events of subjectEventPages(ctx, storeId, subject)) {
       for (const e of events) {
         const key = JSON.stringify([
           e.anonymousId,
@@ -187,19 +210,10 @@ export function createPrivacyRequestsJob(deps: {
           sessionId: e.sessionId,
         });
       }
-      const last = events[events.length - 1];
-      if (events.length < PAGE || !last) break;
-      afterRowId = last.rowId;
     }
-    let afterOrderId: string | null = null;
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const orderIds = await pipelineData.listSubjectOrderIds(storeId, subject, afterOrderId, PAGE);
+    for await (const orderIds of subjectOrderIdPages(ctx, storeId, subject)) {
       for (const order of await pipelineData.listOrdersByOrderIds(storeId, orderIds))
         footprint.orders.push({ orderId: order.orderId, placedAtMs: order.placedAtMs });
-      const last = orderIds[orderIds.length - 1];
-      if (orderIds.length < PAGE || last === undefined) break;
-      afterOrderId = last;
     }
     return footprint;
   }
@@ -344,28 +358,16 @@ export function createPrivacyRequestsJob(deps: {
       if (chunk) await store(chunk);
     };
 
-    let afterRowId = 0;
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const events = await pipelineData.listSubjectEvents(storeId, subject, afterRowId, PAGE);
+    for await (const events of subjectEventPages(ctx, storeId, subject)) {
       for (const event of events) await write(eventLine(event), { events: 1 });
-      const last = events[events.length - 1];
-      if (events.length < PAGE || !last) break;
-      afterRowId = last.rowId;
     }
-    let afterOrderId: string | null = null;
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const orderIds = await pipelineData.listSubjectOrderIds(storeId, subject, afterOrderId, PAGE);
+    for await (const orderIds of subjectOrderIdPages(ctx, storeId, subject)) {
       for (const order of await pipelineData.listOrdersByOrderIds(storeId, orderIds)) {
         await write(orderLine(order), { orders: 1 });
       }
       for (const adjustment of await pipelineData.listAdjustmentsByOrderIds(storeId, orderIds)) {
         await write(adjustmentLine(adjustment), { orderAdjustments: 1 });
       }
-      const last = orderIds[orderIds.length - 1];
-      if (orderIds.length < PAGE || last === undefined) break;
-      afterOrderId = last;
     }
     let afterDeadLetterId: number | null = 0;
     while (afterDeadLetterId !== null) {
