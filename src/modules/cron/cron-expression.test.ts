@@ -130,6 +130,15 @@ function scanBack(text: string, atMs: number, limitMinutes: number): number | nu
   return null;
 }
 
+describe('previousSlot over long gaps', () => {
+  it('finds a slot eleven years back: a Saturday that is the 1st, 8th, … of March (found by fast-check)', () => {
+    // `*/7` counts as `*` for the day-or-weekday rule, so both must match: 2014-03-29 is the one before 2025.
+    expect(previousSlot('0-0 0 */7 3 6', Date.parse('2023-04-05T00:59:00.001Z'))).toBe(
+      Date.parse('2014-03-29T00:00:00Z'),
+    );
+  });
+});
+
 describe('previousSlot properties', () => {
   it('is never after the time asked, and is itself aligned', () => {
     fc.assert(

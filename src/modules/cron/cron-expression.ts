@@ -40,8 +40,12 @@ export class CronExpressionError extends Error {
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** Search horizon: Feb 29 recurs within 8 years (2096 → 2104), so nothing valid is further away. */
-const SEARCH_HORIZON_MS = 9 * 366 * DAY_MS;
+/**
+ * Search horizon. Feb 29 recurs within 8 years (2096 → 2104), but with a `*`-prefixed day of month the day and
+ * the weekday must both match (Vixie cron's rule), and a date falls on a given weekday only every 6 to 12 years
+ * (a Saturday that is the 1st, 8th, …, 29th of March: 2014, then 2025). Fifty years is far beyond both.
+ */
+const SEARCH_HORIZON_MS = 50 * 366 * DAY_MS;
 
 const MACROS: Record<string, string> = {
   '@hourly': '0 * * * *',
@@ -189,7 +193,7 @@ function largestAtMost(values: ReadonlySet<number>, limit: number): number | und
 }
 
 /**
- * The latest slot ≤ `atMs` (UTC), or null when none lies within nine years (cannot happen for an expression
+ * The latest slot ≤ `atMs` (UTC), or null when none lies within fifty years (cannot happen for an expression
  * `parseCronExpression` accepted, short of the year 1970).
  */
 export function previousSlot(expression: CronExpression | string, atMs: number): number | null {
