@@ -1,62 +1,16 @@
+import {
+  type KeyScope,
+  type Permission,
+  ROLE_PERMISSIONS,
+  ROLES,
+} from '../../../src/modules/accounts/permissions.js';
 import type { Role } from '../api/types.js';
 
 /**
- * The server's permission matrix (src/modules/accounts/permissions.ts), mirrored so the UI offers only what a
- * role may do; permissions.test.ts fails when the two drift. The API refuses anyway: this is about not
- * showing a button that can only answer 403.
+ * The server's permission matrix itself (a pure table, bundled in): the UI offers only what a role may do. The
+ * API refuses anyway: this is about not showing a button that can only answer 403.
  */
-export type Permission =
-  | 'org:read'
-  | 'org:write'
-  | 'members:read'
-  | 'members:write'
-  | 'stores:read'
-  | 'stores:create'
-  | 'stores:write'
-  | 'stores:delete'
-  | 'keys:read'
-  | 'keys:write'
-  | 'events:read'
-  | 'events:write'
-  | 'reports:read'
-  | 'privacy:read'
-  | 'privacy:write'
-  | 'deadletters:read'
-  | 'deadletters:write'
-  | 'audit:read'
-  | 'cron:read';
-
-const VIEWER: Permission[] = ['org:read', 'stores:read', 'reports:read'];
-const ANALYST: Permission[] = [...VIEWER, 'events:read'];
-const ADMIN: Permission[] = [
-  ...ANALYST,
-  // Renaming the organization: admins run it day to day; what stays owner-only is granting the owner role.
-  'org:write',
-  'members:read',
-  'members:write',
-  'stores:create',
-  'stores:write',
-  'stores:delete',
-  'keys:read',
-  'keys:write',
-  'events:write',
-  'privacy:read',
-  'privacy:write',
-  'deadletters:read',
-  'deadletters:write',
-  'audit:read',
-  'cron:read',
-];
-const OWNER: Permission[] = [...ADMIN];
-
-export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
-  viewer: new Set(VIEWER),
-  analyst: new Set(ANALYST),
-  admin: new Set(ADMIN),
-  owner: new Set(OWNER),
-};
-
-export const ROLES: readonly Role[] = ['owner', 'admin', 'analyst', 'viewer'];
+export { type Permission, ROLE_PERMISSIONS, ROLES };
 
 export const ROLE_LABELS: Record<Role, string> = {
   owner: 'Owner',
@@ -66,7 +20,7 @@ export const ROLE_LABELS: Record<Role, string> = {
 };
 
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
-  owner: 'Everything, including renaming the organization',
+  owner: 'Everything, including making other members owners',
   admin: 'Stores, keys, members, privacy requests and operations',
   analyst: 'Reports and raw events',
   viewer: 'Reports only',
@@ -82,7 +36,7 @@ export function grantableRoles(role: Role): Role[] {
 }
 
 /** Scopes a secret key may carry, with what each lets the key do. */
-export const KEY_SCOPES: readonly { scope: string; label: string }[] = [
+export const KEY_SCOPES: readonly { scope: KeyScope; label: string }[] = [
   { scope: 'events:write', label: 'Send events (server-side tracking)' },
   { scope: 'events:read', label: 'Read raw events' },
   { scope: 'reports:read', label: 'Read reports' },
