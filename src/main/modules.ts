@@ -105,6 +105,7 @@ export async function createServices(infra: Infrastructure) {
   await privacy.load();
   pipeline.addSuppressionCheck(privacy.isSuppressed);
   privacy.addDerivedDataCleaner(reports.derivedDataCleaner);
+  privacy.addDerivedDataCleaner(pipelineData.contextsCleaner);
   registerMaintenanceJobs(cron, {
     database,
     clock,

@@ -287,6 +287,51 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
     });
   });
 
+  describe('retention and the context dictionary', () => {
+    it('deletes the shared contexts only past-cutoff events used, keeps those kept events use, and kept events read back whole', async () => {
+      t.clock.set(T0);
+      const tenant = await createTenant(t, `ctx${dialect}`);
+      const store = await t.services.stores.update(
+        await storeOf(t, tenant.storeId),
+        { retentionDays: 30 },
+        SYSTEM_ACTOR,
+      );
+      const cutoff = retentionCutoffMs(T0, store.timeZone, 30);
+      const withAgent = (agent: string) => ({
+        context: { userAgent: `Mozilla/5.0 (${agent})`, locale: 'en-GB', ip: '192.0.2.0' },
+      });
+      // "old" is only ever sent before the cutoff; "both" before and after; "new" only after.
+      await sendAt(cutoff - 10 * DAY_MS, tenant, () => [
+        trackAt(t, { anonymousId: 'v1', ...withAgent('old') }),
+        trackAt(t, { anonymousId: 'v2', ...withAgent('both') }),
+      ]);
+      await sendAt(cutoff + 60_000, tenant, () => [
+        trackAt(t, { anonymousId: 'v2', messageId: `kept-both-${dialect}`, ...withAgent('both') }),
+        trackAt(t, { anonymousId: 'v3', messageId: `kept-new-${dialect}`, ...withAgent('new') }),
+      ]);
+      const agents = async () =>
+        (
+          await sql<{ body: string }>`select body from event_contexts where store_id = ${store.id}`.execute(db())
+        ).rows
+          .map((r) => String((JSON.parse(r.body) as { userAgent: string }).userAgent))
+          .sort();
+      expect(await agents()).toEqual(['Mozilla/5.0 (both)', 'Mozilla/5.0 (new)', 'Mozilla/5.0 (old)']);
+
+      t.clock.set(T0);
+      const dry = (await runJob(t, 'retention', { dryRun: true })).result as RetentionResult;
+      const mine = dry.stores.find((s) => s.store === tenant.storeId);
+      expect(mine).toMatchObject({ events: 2, derivedRows: expect.any(Number) });
+      expect(await agents()).toHaveLength(3);
+      await runJob(t, 'retention');
+      expect(await agents()).toEqual(['Mozilla/5.0 (both)', 'Mozilla/5.0 (new)']);
+      const kept = (await t.services.pipeline.events.list(store.id, { limit: 10 })).items;
+      expect(kept.map((e) => [e.messageId, e.context]).sort()).toEqual([
+        [`kept-both-${dialect}`, withAgent('both').context],
+        [`kept-new-${dialect}`, withAgent('new').context],
+      ]);
+    });
+  });
+
   describe('purge-deleted', () => {
     let gone: Tenant;
     let recent: Tenant;

@@ -1,7 +1,12 @@
 import type { Clock } from '../../platform/clock.js';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import type { Ids } from '../../platform/ids.js';
-import { createEventsRepository, type EventRow, rowBytes, toEventRow } from './events.repository.js';
+import {
+  createEventRowBuilder,
+  createEventsRepository,
+  type EventRow,
+  rowBytes,
+} from './events.repository.js';
 import { type Attribution, applyOrderEvent, isAttributed, orderEventKind } from './order-ledger.js';
 import { createOrdersRepository } from './orders.repository.js';
 import { messageHash, type StoredEvent } from './pipeline-event.js';
@@ -39,6 +44,7 @@ export type BatchWriter = ReturnType<typeof createBatchWriter>;
 export function createBatchWriter(deps: { database: Database; clock: Clock; ids: Ids }) {
   const events = createEventsRepository(deps.database);
   const orders = createOrdersRepository(deps.database);
+  const buildRows = createEventRowBuilder(deps.database);
   const hooks: BatchHook[] = [];
   const suppressionChecks: SuppressionCheck[] = [];
 
@@ -181,10 +187,14 @@ export function createBatchWriter(deps: { database: Database; clock: Clock; ids:
         suppressed = batch.length - kept.length;
       }
 
+      // The contexts' shared parts go into the dictionary (committed on their own) before the batch is written.
+      const eventRows = await buildRows(kept);
+
       // One row per (store, messageId) even if the batch carries the same event twice.
       const byStore = new Map<number, Map<string, { row: EventRow; event: StoredEvent }>>();
-      for (const event of kept) {
-        const row = toEventRow(event);
+      for (let index = 0; index < kept.length; index++) {
+        const event = kept[index] as StoredEvent;
+        const row = eventRows[index] as EventRow;
         let rows = byStore.get(event.storeId);
         if (!rows) {
           rows = new Map();

@@ -1,5 +1,6 @@
-import { type Insertable, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
+import { createContextDictionary, joinContext, type SplitContext, splitContext } from './event-contexts.js';
 import { packPayload, unpackPayload } from './event-payload-codec.js';
 import type { EventsTable, PipelineTables } from './pipeline.tables.js';
 import { messageHash, type StoredEvent } from './pipeline-event.js';
@@ -81,7 +82,11 @@ function checkTime(value: number | null, field: string): void {
  * would otherwise turn an out-of-range value into a clamped one with a warning: an event is stored as sent
  * or not at all (then it fails, and after its retries lands in the dead letters with this reason).
  */
-export function toEventRow(event: StoredEvent, hash: Buffer = messageHash(event.messageId)): EventRow {
+export function toEventRow(
+  event: StoredEvent,
+  hash: Buffer = messageHash(event.messageId),
+  context: { id: number | null; rest: Record<string, unknown> } = { id: null, rest: event.context },
+): EventRow {
   checkTime(event.timestampMs, 'timestampMs');
   checkTime(event.receivedAtMs, 'receivedAtMs');
   checkTime(event.sentAtMs, 'sentAtMs');
@@ -122,9 +127,48 @@ export function toEventRow(event: StoredEvent, hash: Buffer = messageHash(event.
     currency: clip(event.currency, 3),
     order_id: clip(event.orderId, 255),
     traits: json(event.traits),
+    context_id: context.id,
   };
   // Values the columns already hold are not stored again in the JSON (event-payload-codec.ts).
-  return { ...row, ...packPayload(row, event.properties, event.context) };
+  return { ...row, ...packPayload(row, event.properties, context.rest) };
+}
+
+/**
+ * Rows for events, with the shared part of each context in the dictionary (written and committed before this
+ * returns, so the rows may go into any later transaction). `hashes[i]`, when given, is `events[i]`'s
+ * message hash. The worker and the seed write every row through this.
+ */
+export function createEventRowBuilder(database: Database) {
+  const contexts = createContextDictionary(database);
+  return async (events: readonly StoredEvent[], hashes?: readonly Buffer[]): Promise<EventRow[]> => {
+    const splits = events.map((event) => splitContext(event.context));
+    const contextIds = new Array<number | null>(events.length).fill(null);
+    const positionsByStore = new Map<number, number[]>();
+    events.forEach((event, index) => {
+      if (splits[index]?.shared === null) return;
+      const positions = positionsByStore.get(event.storeId);
+      if (positions) positions.push(index);
+      else positionsByStore.set(event.storeId, [index]);
+    });
+    for (const [storeId, positions] of positionsByStore) {
+      const ids = await contexts.ids(
+        storeId,
+        positions.map((index) => ({
+          shared: (splits[index] as SplitContext).shared,
+          timestampMs: (events[index] as StoredEvent).timestampMs,
+        })),
+      );
+      positions.forEach((index, k) => {
+        contextIds[index] = ids[k] ?? null;
+      });
+    }
+    return events.map((event, index) =>
+      toEventRow(event, hashes?.[index] ?? messageHash(event.messageId), {
+        id: contextIds[index] ?? null,
+        rest: (splits[index] as SplitContext).rest,
+      }),
+    );
+  };
 }
 
 function json(value: Record<string, unknown>): string | null {
@@ -137,9 +181,16 @@ export function rowBytes(row: EventRow): number {
   return 400 + (row.properties?.length ?? 0) + (row.traits?.length ?? 0) + (row.context?.length ?? 0);
 }
 
+/** An events row as read, with its dictionary context's text (`sharedContextColumn`). */
+export type EventReadRow = Selectable<EventsTable> & { shared_context: string | null };
+
 /** Row → record; the read API and the access export both map events through this one function. */
-export const toEventRecord = (row: Selectable<EventsTable>): EventRecord => ({
-  ...unpackPayload(row, row.properties, row.context, Number(row.packed)),
+export const toEventRecord = (row: EventReadRow): EventRecord => {
+  const payload = unpackPayload(row, row.properties, row.context, Number(row.packed));
+  return { ...payload, context: joinContext(row.shared_context, payload.context), ...recordColumns(row) };
+};
+
+const recordColumns = (row: Selectable<EventsTable>) => ({
   traits: row.traits ? (JSON.parse(row.traits) as Record<string, unknown>) : {},
   hash: row.message_hash,
   messageId: row.message_id,
@@ -173,6 +224,19 @@ export const toEventRecord = (row: Selectable<EventsTable>): EventRecord => ({
   currency: row.currency,
   orderId: row.order_id,
 });
+
+/**
+ * Every column of `events` and the text of its dictionary context: `db.selectFrom('events')` joined with this
+ * gives the rows `toEventRecord` reads.
+ */
+export function selectEventsWithContext<DB extends PipelineTables>(db: Kysely<DB>) {
+  const pipelineDb = db as unknown as Kysely<PipelineTables>;
+  return pipelineDb
+    .selectFrom('events')
+    .leftJoin('event_contexts', 'event_contexts.id', 'events.context_id')
+    .selectAll('events')
+    .select('event_contexts.body as shared_context');
+}
 
 export function createEventsRepository(database: Database) {
   const db = (tx?: TransactionHandle) => database.typed<PipelineTables>(tx);
@@ -234,7 +298,7 @@ export function createEventsRepository(database: Database) {
       filters: EventFilters,
       page: { limit: number; after: EventPosition | null },
     ): Promise<{ records: EventRecord[]; last: EventPosition | null; hasMore: boolean }> {
-      let query = db().selectFrom('events').selectAll().where('store_id', '=', storeId);
+      let query = selectEventsWithContext(db()).where('events.store_id', '=', storeId);
       if (filters.messageHash) query = query.where('message_hash', '=', filters.messageHash);
       if (filters.userId !== undefined) query = query.where('user_id', '=', filters.userId);
       if (filters.anonymousId !== undefined) query = query.where('anonymous_id', '=', filters.anonymousId);
@@ -247,13 +311,13 @@ export function createEventsRepository(database: Database) {
         query = query.where((eb) =>
           eb.or([
             eb('timestamp_ms', '<', after.timestampMs),
-            eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('id', '<', after.id)]),
+            eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('events.id', '<', after.id)]),
           ]),
         );
       }
       const rows = await query
         .orderBy('timestamp_ms', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy('events.id', 'desc')
         .limit(page.limit + 1)
         .execute();
       const pageRows = rows.slice(0, page.limit);

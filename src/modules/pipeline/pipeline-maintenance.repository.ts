@@ -1,7 +1,7 @@
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import { type PublicId, toPublicId } from '../../platform/ids.js';
-import { type EventRecord, toEventRecord } from './events.repository.js';
+import { type EventReadRow, type EventRecord, toEventRecord } from './events.repository.js';
 import type { EventsTable, OrderAdjustmentsTable, OrdersTable, PipelineTables } from './pipeline.tables.js';
 
 /**
@@ -99,7 +99,7 @@ const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a
 const nullableNumber = (value: number | string | null): number | null =>
   value === null ? null : Number(value);
 
-function toExportedEvent(row: Selectable<EventsTable>): ExportedEvent {
+function toExportedEvent(row: EventReadRow): ExportedEvent {
   const { hash, ...record } = toEventRecord(row);
   return { rowId: row.id, id: toPublicId('evt', hash), ...record };
 }
@@ -345,6 +345,27 @@ export function createPipelineMaintenanceRepository(database: Database) {
           )
           .executeTakeFirst(),
       );
+    },
+
+    /**
+     * Context dictionary rows (event-contexts.ts) of the store that no event at or after `beforeMs` can refer
+     * to: at most `limit`, or with `countOnly` how many there are.
+     */
+    async deleteContextsBefore(
+      storeId: number,
+      beforeMs: number | null,
+      limit: number,
+      tx: TransactionHandle,
+      countOnly: boolean,
+    ): Promise<number> {
+      let query = db(tx).selectFrom('event_contexts').where('store_id', '=', storeId);
+      if (beforeMs !== null) query = query.where('last_event_ms', '<', beforeMs);
+      if (countOnly) {
+        return count(await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst());
+      }
+      const ids = (await query.select('id').limit(limit).execute()).map((r) => r.id);
+      if (ids.length === 0) return 0;
+      return deleted(await db(tx).deleteFrom('event_contexts').where('id', 'in', ids).executeTakeFirst());
     },
 
     // ---- purge: everything of one store ----
@@ -614,7 +635,9 @@ export function createPipelineMaintenanceRepository(database: Database) {
     ): Promise<ExportedEvent[]> {
       const rows = await db()
         .selectFrom('events as e')
+        .leftJoin('event_contexts as c', 'c.id', 'e.context_id')
         .selectAll('e')
+        .select('c.body as shared_context')
         .where('e.store_id', '=', storeId)
         .where(subjectWhere(subject, 'e'))
         .where('e.id', '>', afterRowId)

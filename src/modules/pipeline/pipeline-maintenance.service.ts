@@ -18,6 +18,12 @@ export type {
   SubjectIds,
 };
 
+/** How a derived-data cleaner is asked to work: one chunk of at most `limit` rows, or a count. */
+interface CleanOptions {
+  limit: number;
+  countOnly: boolean;
+}
+
 export type PipelineMaintenanceService = ReturnType<typeof createPipelineMaintenanceService>;
 
 /** Whether a dead letter's payload (an encoded PipelineEvent, or damaged text) is about the subject. */
@@ -101,5 +107,20 @@ export function createPipelineMaintenanceService(deps: { database: Database }) {
     listSubjectEvents: repo.listSubjectEvents,
     listOrdersByOrderIds: repo.listOrdersByOrderIds,
     listAdjustmentsByOrderIds: repo.listAdjustmentsByOrderIds,
+
+    /**
+     * The context dictionary as data derived from events (register it with the privacy module's cleaners):
+     * retention deletes the rows only events past the cutoff referred to, and a purged store takes its rows.
+     * Erasure leaves them: they describe a kind of browser, not a person, and other visitors' events share them.
+     */
+    contextsCleaner: {
+      name: 'event-contexts',
+      deleteStoreBefore: (storeId: number, beforeMs: number, tx: TransactionHandle, options: CleanOptions) =>
+        repo.deleteContextsBefore(storeId, beforeMs, options.limit, tx, options.countOnly),
+      planSubject: async (): Promise<string | null> => null,
+      deleteSubject: async (): Promise<{ rows: number; plan: string | null }> => ({ rows: 0, plan: null }),
+      deleteStore: (storeId: number, tx: TransactionHandle, options: CleanOptions) =>
+        repo.deleteContextsBefore(storeId, null, options.limit, tx, options.countOnly),
+    },
   };
 }

@@ -24,6 +24,12 @@ function money(ctx: MigrationContext) {
   return ctx.dialect === 'mysql' ? sql.raw('decimal(22,4)') : sql.raw('real');
 }
 
+/**
+ * Server errors that mean "this table option is not available here": ER_ILLEGAL_HA, ER_UNKNOWN_ERROR (how
+ * Vitess-based hosts answer DDL they do not allow), ER_NOT_SUPPORTED_YET, ER_ILLEGAL_HA_CREATE_OPTION.
+ */
+const REFUSED_OPTION: ReadonlySet<number> = new Set([1031, 1105, 1235, 1478]);
+
 export const pipelineMigrations: ModuleMigration[] = [
   {
     name: '202611250200_pipeline_events',
@@ -165,6 +171,39 @@ export const pipelineMigrations: ModuleMigration[] = [
     async up(ctx) {
       await createIndex(ctx, 'orders', 'orders_user', ['store_id', 'user_id']);
       await createIndex(ctx, 'orders', 'orders_anonymous', ['store_id', 'anonymous_id']);
+    },
+  },
+  {
+    // The context dictionary (event-contexts.ts): a context's device and tracker part, once per store. Its id
+    // never leaves the server (events expose their own public id), so it has no uid.
+    name: '202611280100_pipeline_event_contexts',
+    async up(ctx) {
+      const t = types(ctx.dialect);
+      await withId(ctx, createTable(ctx, 'event_contexts'))
+        .addColumn('store_id', t.ref, (c) => c.notNull())
+        .addColumn('hash', t.uid, (c) => c.notNull())
+        .addColumn('body', t.text, (c) => c.notNull())
+        .addColumn('last_event_ms', t.timeMs, (c) => c.notNull())
+        .execute();
+      await createIndex(ctx, 'event_contexts', 'event_contexts_hash', ['store_id', 'hash'], { unique: true });
+      // Retention deletes the rows no kept event can refer to.
+      await createIndex(ctx, 'event_contexts', 'event_contexts_last_event', ['store_id', 'last_event_ms']);
+      await ctx.db.schema.alterTable('events').addColumn('context_id', t.ref).execute();
+    },
+  },
+  {
+    // InnoDB's compressed row format halves the events table and its indexes (measured on a million generated
+    // events: 631 → 293 MB of rows, 209 → 170 MB of indexes built by insertion). It rebuilds an existing table
+    // once. A server that refuses the format (a host without file-per-table tablespaces, say) keeps the
+    // table as it is: the migration answers a refusal by leaving it, and anything else by failing.
+    name: '202611280110_pipeline_events_compressed',
+    async up(ctx) {
+      if (ctx.dialect !== 'mysql') return;
+      try {
+        await sql`alter table events row_format=compressed key_block_size=8`.execute(ctx.db);
+      } catch (error) {
+        if (!REFUSED_OPTION.has(Number((error as { errno?: unknown }).errno))) throw error;
+      }
     },
   },
 ];

@@ -50,6 +50,19 @@ export interface EventsTable {
   traits: string | null;
   context: string | null;
   packed: Generated<number>;
+  /** The shared part of the context (`event_contexts`, event-contexts.ts); NULL when it had none. */
+  context_id: number | null;
+}
+
+/** The context dictionary: a context's device and tracker part, stored once per store (event-contexts.ts). */
+export interface EventContextsTable {
+  id: Generated<number>;
+  store_id: number;
+  /** First 16 bytes of SHA-256(body). */
+  hash: Buffer;
+  body: string;
+  /** No event referring to this row is later than this. */
+  last_event_ms: number;
 }
 
 /** One row per (store, order_id): what the order is worth now, and the campaign that led to it. */
@@ -114,6 +127,7 @@ export interface DeadLettersTable {
 
 export interface PipelineTables {
   events: EventsTable;
+  event_contexts: EventContextsTable;
   orders: OrdersTable;
   order_adjustments: OrderAdjustmentsTable;
   dead_letters: DeadLettersTable;

@@ -245,7 +245,68 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
       .where('message_id', '=', event.messageId)
       .executeTakeFirstOrThrow();
     expect(row.properties).toBeNull();
-    expect(JSON.parse(row.context ?? '{}')).toEqual({ userAgent: 'Mozilla/5.0', ip: '203.0.113.0' });
+    // The user agent is in the context dictionary; the event keeps what is its own.
+    expect(JSON.parse(row.context ?? '{}')).toEqual({ ip: '203.0.113.0' });
+  });
+
+  it("stores a browser's device context once, however many events carry it, and reads every event back whole", async () => {
+    const device = {
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0',
+      library: { name: 'analytics.js', version: '5.2.0' },
+      locale: 'de-DE',
+      timezone: 'Europe/Berlin',
+      screen: { width: 1920, height: 1080 },
+    };
+    const events = [0, 1, 2].map((i) =>
+      pipelineEvent({
+        timestampMs: pipelineEvent().timestampMs + i * 1000,
+        context: {
+          ...device,
+          ip: `198.51.100.${i}`,
+          device: { id: `device-${i}`, advertisingId: `ad-${i}` },
+          custom: { n: i },
+        },
+      }),
+    );
+    const other = pipelineEvent({ context: { ...device, locale: 'fr-FR' } });
+    await t.services.pipeline.buffer.append(storeId, [...events, other]);
+    for (const event of [...events, other]) await waitStored(event.messageId);
+    for (const event of [...events, other]) {
+      const [read] = (await t.services.pipeline.events.list(storeId, { limit: 1, messageId: event.messageId }))
+        .items;
+      expect(read?.context).toEqual(event.context);
+    }
+    const db = t.db.database.typed<{
+      events: { message_id: string; context: string | null; context_id: number | null };
+      event_contexts: { id: number; store_id: number; body: string };
+    }>();
+    const rows = await db
+      .selectFrom('events')
+      .select(['context', 'context_id'])
+      .where(
+        'message_id',
+        'in',
+        events.map((e) => e.messageId),
+      )
+      .execute();
+    expect(new Set(rows.map((r) => r.context_id)).size).toBe(1);
+    for (const row of rows) {
+      // What identifies a device or a person stays with the event, never in the shared row.
+      const own = JSON.parse(row.context ?? '{}') as Record<string, unknown>;
+      expect(Object.keys(own).sort()).toEqual(['custom', 'device', 'ip']);
+    }
+    const shared = await db
+      .selectFrom('event_contexts')
+      .select('body')
+      .where('id', '=', Number(rows[0]?.context_id))
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(shared.body)).toEqual(device);
+    const otherRow = await db
+      .selectFrom('events')
+      .select('context_id')
+      .where('message_id', '=', other.messageId)
+      .executeTakeFirstOrThrow();
+    expect(otherRow.context_id).not.toBe(rows[0]?.context_id);
   });
 
   it('moves a poison event to the dead letters after 5 failed deliveries while the rest keep flowing', async () => {

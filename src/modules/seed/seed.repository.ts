@@ -81,6 +81,7 @@ const EVENT_COLUMNS = [
   'traits',
   'context',
   'packed',
+  'context_id',
 ] as const satisfies readonly (keyof EventRow)[];
 
 const ORDER_COLUMNS = [

@@ -3,7 +3,12 @@ import type { Clock } from '../../platform/clock.js';
 import { type Database, isUniqueViolation } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { newUid } from '../../platform/ids.js';
-import { type EventRow, type PipelineEvent, toEventRow } from '../pipeline/index.js';
+import {
+  createEventRowBuilder,
+  type EventRow,
+  type PipelineEvent,
+  type StoredEvent,
+} from '../pipeline/index.js';
 import type {
   BulkVisit,
   PreparedRollups,
@@ -78,11 +83,14 @@ function compact(value: number): string {
   return String(Math.round(value));
 }
 
-function toRows(storeId: number, event: PipelineEvent): { row: EventRow; rollup: RollupEvent } {
+function toRows(
+  storeId: number,
+  event: PipelineEvent,
+): { stored: StoredEvent; hash: Buffer; rollup: RollupEvent } {
   const hash = createHash('sha256').update(event.messageId).digest().subarray(0, 16);
   return {
-    // The pipeline's own mapping: seeded rows are stored exactly as ingested ones would be.
-    row: toEventRow({ ...event, storeId }, hash),
+    stored: { ...event, storeId },
+    hash,
     rollup: {
       hash: hash.subarray(0, 8).toString('hex'),
       type: event.type,
@@ -147,6 +155,7 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
   const store = await deps.stores.getCached(options.storeId);
   if (store === null) throw notFound('Store');
   const repo = createSeedRepository(deps.database);
+  const buildRows = createEventRowBuilder(deps.database);
   const startedMs = Date.now();
   const zone = await deps.reports.ensureState(options.storeId, store.timeZone);
   // Shoppers abroad pay in their currency; the merchant's table has a rate for each from the start.
@@ -204,7 +213,7 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
 
   const flush = async () => {
     if (pending.length === 0) return;
-    const chunk = prepareChunk(pending);
+    const chunk = await prepareChunk(pending);
     pending = [];
     pendingEvents = 0;
     // Generating the next chunk overlaps with writing this one (and with up to `concurrency` others).
@@ -217,18 +226,20 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
     if (failure !== null) throw failure;
   };
 
-  const prepareChunk = (sessions: GeneratedSession[]): PreparedChunk => {
+  const prepareChunk = async (sessions: GeneratedSession[]): Promise<PreparedChunk> => {
     const nowMs = deps.clock.nowMs();
-    const events: EventRow[] = [];
+    const stored: StoredEvent[] = [];
+    const hashes: Buffer[] = [];
     const orderRows: OrderRowValues[] = [];
     const adjustments: AdjustmentRowValues[] = [];
     const visits: BulkVisit[] = [];
     for (const session of sessions) {
       const rollups: RollupEvent[] = [];
       for (const event of session.events) {
-        const { row, rollup } = toRows(options.storeId, event);
-        events.push(row);
-        rollups.push(rollup);
+        const rows = toRows(options.storeId, event);
+        stored.push(rows.stored);
+        hashes.push(rows.hash);
+        rollups.push(rows.rollup);
       }
       const sources: SourceOrder[] = [];
       const order = session.order;
@@ -267,6 +278,8 @@ export async function seedStore(deps: SeedDeps, options: SeedOptions): Promise<S
       }
       visits.push({ events: rollups, orders: sources });
     }
+    // The pipeline's own mapping: seeded rows are stored exactly as ingested ones would be.
+    const events = await buildRows(stored, hashes);
     return { events, orders: orderRows, adjustments, rollups: loader.prepare(visits) };
   };
 
