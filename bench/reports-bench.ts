@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   const tables = (
     await sql<{ name: string }>`select table_name as name from information_schema.tables
       where table_schema = ${DATABASE_NAME}
-        and (table_name in ('events', 'orders', 'order_adjustments') or table_name like 'report\\_%')`.execute(
+        and (table_name in ('events', 'event_contexts', 'orders', 'order_adjustments') or table_name like 'report\\_%')`.execute(
       db,
     )
   ).rows.map((row) => row.name);
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     await sql<{ name: string; rows: number; data: number; indexes: number }>`
       select table_name as name, table_rows as ${sql.ref('rows')}, data_length as data, index_length as indexes
       from information_schema.tables where table_schema = ${DATABASE_NAME}
-        and (table_name in ('events', 'orders', 'order_adjustments') or table_name like 'report\\_%')
+        and (table_name in ('events', 'event_contexts', 'orders', 'order_adjustments') or table_name like 'report\\_%')
       order by data_length + index_length desc`.execute(db)
   ).rows.map((row) => ({
     table: row.name,

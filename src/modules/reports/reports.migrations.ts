@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import {
+  compressRows,
   createIndex,
   createTable,
   type MigrationContext,
@@ -265,6 +266,16 @@ export const reportsMigrations: ModuleMigration[] = [
         await ctx.db.schema.alterTable('report_orders').addColumn(column, sql`bigint`).execute();
       }
       await linkCustomerOrders(ctx.db, ctx.dialect, null);
+    },
+  },
+  {
+    // The rollups that grow with traffic (a row per session, per visitor and day, per funnel event) in InnoDB's
+    // compressed row format: on a million generated events, 132 → 89 bytes per event (schema.ts, compressRows).
+    name: '202611280120_reports_compressed',
+    async up(ctx) {
+      for (const table of ['report_sessions', 'report_funnel_events', 'report_visitor_days']) {
+        await compressRows(ctx, table);
+      }
     },
   },
 ];
