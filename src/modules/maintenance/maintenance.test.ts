@@ -311,7 +311,9 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       ]);
       const agents = async () =>
         (
-          await sql<{ body: string }>`select body from event_contexts where store_id = ${store.id}`.execute(db())
+          await sql<{ body: string }>`select body from event_contexts where store_id = ${store.id}`.execute(
+            db(),
+          )
         ).rows
           .map((r) => String((JSON.parse(r.body) as { userAgent: string }).userAgent))
           .sort();

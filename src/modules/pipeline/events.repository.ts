@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { insertRows } from '../../platform/db/bulk-insert.js';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import { createContextDictionary, joinContext, type SplitContext, splitContext } from './event-contexts.js';
 import { packPayload, unpackPayload } from './event-payload-codec.js';
@@ -176,6 +177,50 @@ function json(value: Record<string, unknown>): string | null {
   return null;
 }
 
+/** The columns an event row writes, in the order `eventRowValues` lists their values. */
+export const EVENT_COLUMNS = [
+  'store_id',
+  'message_hash',
+  'message_id',
+  'type',
+  'event',
+  'name',
+  'user_id',
+  'anonymous_id',
+  'group_id',
+  'previous_id',
+  'session_id',
+  'timestamp_ms',
+  'sent_at_ms',
+  'received_at_ms',
+  'path',
+  'page_host',
+  'title',
+  'referrer_host',
+  'channel',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'device_type',
+  'browser',
+  'os',
+  'country',
+  'is_bot',
+  'revenue',
+  'currency',
+  'order_id',
+  'properties',
+  'traits',
+  'context',
+  'packed',
+  'context_id',
+] as const satisfies readonly (keyof EventRow)[];
+
+export const eventRowValues = (row: EventRow): unknown[] =>
+  EVENT_COLUMNS.map((column) => row[column] ?? null);
+
 /** Rough bytes a row adds to an INSERT statement. */
 export function rowBytes(row: EventRow): number {
   return 400 + (row.properties?.length ?? 0) + (row.traits?.length ?? 0) + (row.context?.length ?? 0);
@@ -258,15 +303,10 @@ export function createEventsRepository(database: Database) {
      * CONFLICT DO NOTHING on SQLite (which, unlike INSERT OR IGNORE, still fails on any other constraint).
      * Returns how many rows were inserted.
      */
-    async insertIgnoringDuplicates(rows: EventRow[], tx: TransactionHandle): Promise<number> {
-      if (rows.length === 0) return 0;
-      let query = db(tx).insertInto('events').values(rows);
-      query =
-        database.dialect === 'mysql'
-          ? query.ignore()
-          : query.onConflict((oc) => oc.columns(['store_id', 'message_hash']).doNothing());
-      const result = await query.executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0n);
+    async insertIgnoringDuplicates(rows: readonly EventRow[], tx: TransactionHandle): Promise<number> {
+      return insertRows(database, tx, 'events', EVENT_COLUMNS, rows.map(eventRowValues), {
+        skipConflictsOn: ['store_id', 'message_hash'],
+      });
     },
 
     /**

@@ -9,7 +9,13 @@ export type { BatchHook, SuppressionCheck, WriteResult } from './batch-writer.se
 export type { DeadLetter, DeadLettersService } from './dead-letters.service.js';
 export type { PipelineWorker } from './embedded-worker.js';
 export { type AppendResult, BufferUnavailableError, type EventBuffer } from './event-buffer.js';
-export { createEventRowBuilder, type EventRow, toEventRow } from './events.repository.js';
+export {
+  createEventRowBuilder,
+  EVENT_COLUMNS,
+  type EventRow,
+  eventRowValues,
+  toEventRow,
+} from './events.repository.js';
 export type { EventQuery, EventsReader, EventView } from './events-reader.service.js';
 export type { OrderStatus } from './order-ledger.js';
 export type { OrderRecord, OrdersReader } from './orders-reader.service.js';

@@ -2,7 +2,7 @@ import { type Expression, type Kysely, type Selectable, type SqlBool, sql } from
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
 import { type PublicId, toPublicId } from '../../platform/ids.js';
 import { type EventReadRow, type EventRecord, toEventRecord } from './events.repository.js';
-import type { EventsTable, OrderAdjustmentsTable, OrdersTable, PipelineTables } from './pipeline.tables.js';
+import type { OrderAdjustmentsTable, OrdersTable, PipelineTables } from './pipeline.tables.js';
 
 /**
  * The SQL behind retention, purge, erasure and export: deletes that touch at most `limit` rows per statement

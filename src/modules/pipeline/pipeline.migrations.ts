@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import {
-  createIndex,
   compressRows,
+  createIndex,
   createTable,
   type MigrationContext,
   type ModuleMigration,

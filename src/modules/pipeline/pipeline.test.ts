@@ -272,8 +272,9 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     await t.services.pipeline.buffer.append(storeId, [...events, other]);
     for (const event of [...events, other]) await waitStored(event.messageId);
     for (const event of [...events, other]) {
-      const [read] = (await t.services.pipeline.events.list(storeId, { limit: 1, messageId: event.messageId }))
-        .items;
+      const [read] = (
+        await t.services.pipeline.events.list(storeId, { limit: 1, messageId: event.messageId })
+      ).items;
       expect(read?.context).toEqual(event.context);
     }
     const db = t.db.database.typed<{

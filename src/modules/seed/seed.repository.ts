@@ -1,6 +1,7 @@
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
+import { insertRows } from '../../platform/db/bulk-insert.js';
 import type { Database, TransactionHandle } from '../../platform/db/database.js';
-import type { EventRow } from '../pipeline/index.js';
+import { EVENT_COLUMNS, type EventRow, eventRowValues } from '../pipeline/index.js';
 
 /**
  * Bulk writes of generated traffic into the pipeline's tables. Event rows come from the pipeline's own
@@ -43,46 +44,6 @@ export interface AdjustmentRowValues {
   occurredAtMs: number;
   nowMs: number;
 }
-
-const EVENT_COLUMNS = [
-  'store_id',
-  'message_hash',
-  'message_id',
-  'type',
-  'event',
-  'name',
-  'user_id',
-  'anonymous_id',
-  'group_id',
-  'previous_id',
-  'session_id',
-  'timestamp_ms',
-  'sent_at_ms',
-  'received_at_ms',
-  'path',
-  'page_host',
-  'title',
-  'referrer_host',
-  'channel',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'utm_content',
-  'device_type',
-  'browser',
-  'os',
-  'country',
-  'is_bot',
-  'revenue',
-  'currency',
-  'order_id',
-  'properties',
-  'traits',
-  'context',
-  'packed',
-  'context_id',
-] as const satisfies readonly (keyof EventRow)[];
 
 const ORDER_COLUMNS = [
   'uid',
@@ -128,31 +89,14 @@ const cutTo = (value: string | null, length: number): string | null =>
 export type SeedRepository = ReturnType<typeof createSeedRepository>;
 
 export function createSeedRepository(database: Database) {
-  const db = (tx: TransactionHandle) => database.typed<unknown>(tx);
-
-  // Statements are assembled as text with placeholders: for 30,000 parameters a query builder's own
-  // bookkeeping costs as much as the insert.
   const quote =
     database.dialect === 'mysql' ? (name: string) => `\`${name}\`` : (name: string) => `"${name}"`;
-  async function insert(tx: TransactionHandle, table: string, columns: readonly string[], rows: unknown[][]) {
-    const perStatement = Math.min(1000, Math.floor(30_000 / columns.length));
-    const head = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values `;
-    const tuple = `(${columns.map(() => '?').join(', ')})`;
-    for (let i = 0; i < rows.length; i += perStatement) {
-      const part = rows.slice(i, i + perStatement);
-      const text = head + new Array<string>(part.length).fill(tuple).join(', ');
-      await db(tx).executeQuery(CompiledQuery.raw(text, part.flat()));
-    }
-  }
+  const insert = (tx: TransactionHandle, table: string, columns: readonly string[], rows: unknown[][]) =>
+    insertRows(database, tx, table, columns, rows);
 
   return {
     async insertEvents(rows: readonly EventRow[], tx: TransactionHandle): Promise<void> {
-      await insert(
-        tx,
-        'events',
-        EVENT_COLUMNS,
-        rows.map((row) => EVENT_COLUMNS.map((column) => row[column] ?? null)),
-      );
+      await insert(tx, 'events', EVENT_COLUMNS, rows.map(eventRowValues));
     },
 
     async insertOrders(rows: readonly OrderRowValues[], tx: TransactionHandle): Promise<void> {
