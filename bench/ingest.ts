@@ -190,6 +190,21 @@ async function main(): Promise<void> {
   const name = `ff_bench_${randomBytes(4).toString('hex')}`;
   const admin = createPool({ uri: MYSQL_URL, connectionLimit: 1 });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  // The server's own settings, recorded with the figures (the bench does not change them): the end-to-end rate
+  // depends on them as much as on Footfall (docs/DEPLOY.md, Sizing).
+  const [serverRows] = await admin.query(
+    'select version() as version, @@innodb_buffer_pool_size as pool, @@innodb_log_file_size as log, @@innodb_flush_log_at_trx_commit as flush',
+  );
+  const serverRow = (serverRows as { version: string; pool: number; log: number; flush: number }[])[0];
+  const server = {
+    version: serverRow?.version ?? null,
+    innodbBufferPoolMb: Math.round(Number(serverRow?.pool ?? 0) / 2 ** 20),
+    innodbLogFileMb: Math.round(Number(serverRow?.log ?? 0) / 2 ** 20),
+    innodbFlushLogAtTrxCommit: Number(serverRow?.flush ?? 1),
+  };
+  log(
+    `${server.version}: InnoDB buffer pool ${server.innodbBufferPoolMb} MB, redo log ${server.innodbLogFileMb} MB, flush_log_at_trx_commit ${server.innodbFlushLogAtTrxCommit}`,
+  );
   const url = new URL(MYSQL_URL);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
@@ -393,6 +408,7 @@ async function main(): Promise<void> {
         // run, skew least.
         loadAverageAtStart: loadAtStart,
         loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+        database: server,
       },
       setup: {
         phaseSeconds: SECONDS,

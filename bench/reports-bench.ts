@@ -136,11 +136,13 @@ async function main(): Promise<void> {
   await admin.query(
     `CREATE DATABASE IF NOT EXISTS \`${DATABASE_NAME}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
   );
-  const [versionRows] = await admin.query('select version() as v, @@innodb_buffer_pool_size as pool');
-  const server = (versionRows as { v: string; pool: number }[])[0];
+  const [versionRows] = await admin.query(
+    'select version() as v, @@innodb_buffer_pool_size as pool, @@innodb_log_file_size as log',
+  );
+  const server = (versionRows as { v: string; pool: number; log: number }[])[0];
   await admin.end();
   log(
-    `${server?.v ?? 'database'}: InnoDB buffer pool ${server ? Math.round(Number(server.pool) / 2 ** 20) : '?'} MB (the server's setting; the bench does not change it)`,
+    `${server?.v ?? 'database'}: InnoDB buffer pool ${server ? Math.round(Number(server.pool) / 2 ** 20) : '?'} MB, redo log ${server ? Math.round(Number(server.log) / 2 ** 20) : '?'} MB (the server's settings; the bench does not change them)`,
   );
 
   const url = `${MYSQL_SERVER.replace(/\/$/, '')}/${DATABASE_NAME}`;
@@ -381,6 +383,7 @@ async function main(): Promise<void> {
       node: process.version,
       database: server?.v ?? null,
       innodbBufferPoolMb: server ? Math.round(Number(server.pool) / 2 ** 20) : null,
+      innodbLogFileMb: server ? Math.round(Number(server.log) / 2 ** 20) : null,
     },
     dataset: {
       events,
