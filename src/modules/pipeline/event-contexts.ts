@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { insertRows } from '../../platform/db/bulk-insert.js';
 import type { Database } from '../../platform/db/database.js';
 import type { PipelineTables } from './pipeline.tables.js';
 
@@ -93,16 +94,15 @@ export function createContextDictionary(database: Database) {
       body: item.text,
       last_event_ms: item.untilMs,
     }));
-    for (let i = 0; i < values.length; i += 500) {
-      let insert = db()
-        .insertInto('event_contexts')
-        .values(values.slice(i, i + 500));
-      insert =
-        database.dialect === 'mysql'
-          ? insert.ignore()
-          : insert.onConflict((oc) => oc.columns(['store_id', 'hash']).doNothing());
-      await insert.execute();
-    }
+    // Autocommit, outside any batch transaction (see above); a row another worker wrote meanwhile is kept.
+    await insertRows(
+      database,
+      undefined,
+      'event_contexts',
+      ['store_id', 'hash', 'body', 'last_event_ms'],
+      values.map((v) => [v.store_id, v.hash, v.body, v.last_event_ms]),
+      { skipConflictsOn: ['store_id', 'hash'] },
+    );
     const hashes = values.map((v) => v.hash);
     const rows: { id: number; hash: Buffer; last_event_ms: number | string }[] = [];
     for (let i = 0; i < hashes.length; i += 500) {
@@ -198,11 +198,6 @@ export function createContextDictionary(database: Database) {
         ids[i] = id;
       }
       return ids;
-    },
-
-    /** Forgets what this process knows (tests that delete rows behind its back). */
-    forget(): void {
-      known.clear();
     },
   };
 }

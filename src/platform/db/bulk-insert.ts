@@ -11,7 +11,7 @@ import type { Database, TransactionHandle } from './database.js';
  */
 export async function insertRows(
   database: Database,
-  tx: TransactionHandle,
+  tx: TransactionHandle | undefined,
   table: string,
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
