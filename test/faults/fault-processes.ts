@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -248,6 +248,8 @@ export async function startMariaDb(): Promise<MariaDbProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ff-mariadb-'));
   const datadir = join(dir, 'data');
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
   await new Promise<void>((done, reject) => {
     const install = spawn(
       'mariadb-install-db',
@@ -281,6 +283,9 @@ export async function startMariaDb(): Promise<MariaDbProcess> {
         `--socket=${join(dir, 'mariadb.sock')}`,
         `--pid-file=${join(dir, 'mariadb.pid')}`,
         `--port=${port}`,
+        // Its own temporary directory: at start MariaDB deletes every `#sql*` file in its tmpdir, and in the
+        // shared /tmp those are the internal temporary tables of the shared server's queries in flight.
+        `--tmpdir=${tmp}`,
         '--bind-address=127.0.0.1',
         '--user=root',
         '--innodb-buffer-pool-size=64M',

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
+import { FUNNEL_BUCKET_MS, FUNNEL_RECORD_BYTES, type FunnelChunk, packFunnelRows } from './funnel-columns.js';
 import type { ReportSessionsTable, ReportsTables } from './reports.tables.js';
 import type { OrderItem, SessionDims } from './rollup-model.js';
 
@@ -183,6 +184,8 @@ export interface RawEvent {
 }
 
 const n = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+/** The packed funnel rows' "none" for a missing session or cart key. */
+const NO_KEY = Buffer.alloc(8);
 const hexOf = (value: Buffer | null): string | null => (value === null ? null : value.toString('hex'));
 
 export type ReportsRepository = ReturnType<typeof createReportsRepository>;
@@ -754,67 +757,58 @@ export function createReportsRepository(database: Database) {
       return out;
     },
 
-    /** Distinct visitors and sessions with an event of this name in a period (a funnel's first step). */
-    async funnelEntrants(storeId: number, event: string, fromMs: number, toMs: number) {
-      // Two single-column distinct counts side by side (one query with both needs two de-duplications in
-      // one thread): on separate connections they overlap.
-      const distinct = async (column: 'visitor_key' | 'session_key') => {
-        const row = await db()
-          .selectFrom('report_funnel_events')
-          .select((eb) => eb.fn.count<number>(column).distinct().as('n'))
-          .where('store_id', '=', storeId)
-          .where('event', '=', event)
-          .where('timestamp_ms', '>=', fromMs)
-          .where('timestamp_ms', '<', toMs)
-          .executeTakeFirst();
-        return n(row?.n);
-      };
-      const [visitors, sessions] = await Promise.all([distinct('visitor_key'), distinct('session_key')]);
-      return { visitors, sessions };
-    },
-
     /**
-     * Funnel-index rows of one event name in a period; with `withVisitorsOf`, only those of visitors who also
-     * have an event of that name in that span (a semi-join: a first step's rows for the visitors who could
-     * reach the second).
+     * Funnel-index rows of one event name in a period, packed per hour in (time, event hash) order
+     * (funnel-columns.ts). On MySQL the server packs them (GROUP_CONCAT): a month of a large store's product
+     * views is a million rows, and a row object each would cost more than the count itself.
      */
-    async funnelRows(
-      storeId: number,
-      event: string,
-      fromMs: number,
-      toMs: number,
-      withVisitorsOf?: { event: string; fromMs: number; toMs: number },
-    ) {
-      let query = db()
+    async funnelChunks(storeId: number, event: string, fromMs: number, toMs: number): Promise<FunnelChunk[]> {
+      if (database.dialect === 'mysql') {
+        const packed = await db()
+          .connection()
+          .execute(async (connection) => {
+            // An hour of one event name is far below this; the count check below catches a truncation.
+            await sql`set session group_concat_max_len = 1073741824`.execute(connection);
+            const { rows } = await sql<{ bucket: number | string; n: number | string; packed: Buffer }>`
+              select timestamp_ms div ${FUNNEL_BUCKET_MS} as bucket, count(*) as n,
+                group_concat(concat(event_hash, visitor_key,
+                    coalesce(session_key, ${NO_KEY}), coalesce(cart_key, ${NO_KEY}),
+                    lpad(timestamp_ms mod ${FUNNEL_BUCKET_MS}, 7, '0'))
+                  order by timestamp_ms, event_hash separator '') as packed
+              from report_funnel_events
+              where store_id = ${storeId} and event = ${event}
+                and timestamp_ms >= ${fromMs} and timestamp_ms < ${toMs}
+              group by bucket
+              order by bucket`.execute(connection);
+            return rows;
+          });
+        return packed.map((row) => {
+          const count = n(row.n);
+          if (!Buffer.isBuffer(row.packed) || row.packed.length !== count * FUNNEL_RECORD_BYTES) {
+            throw new Error(`the funnel index's packed rows for ${event} came back truncated`);
+          }
+          return { bucketMs: n(row.bucket) * FUNNEL_BUCKET_MS, count, packed: row.packed };
+        });
+      }
+      const rows = await db()
         .selectFrom('report_funnel_events')
-        .select(['event', 'timestamp_ms', 'event_hash', 'visitor_key', 'session_key', 'cart_key'])
+        .select(['timestamp_ms', 'event_hash', 'visitor_key', 'session_key', 'cart_key'])
         .where('store_id', '=', storeId)
         .where('event', '=', event)
         .where('timestamp_ms', '>=', fromMs)
-        .where('timestamp_ms', '<', toMs);
-      if (withVisitorsOf) {
-        query = query.where('visitor_key', 'in', (eb) =>
-          eb
-            .selectFrom('report_funnel_events as later')
-            .select('later.visitor_key')
-            .where('later.store_id', '=', storeId)
-            .where('later.event', '=', withVisitorsOf.event)
-            .where('later.timestamp_ms', '>=', withVisitorsOf.fromMs)
-            .where('later.timestamp_ms', '<', withVisitorsOf.toMs),
-        );
-      }
-      // In key order (time, then hash), so the caller can merge steps without sorting. Keys are returned as
-      // latin1 strings (8 characters): they only group rows, and funnels read hundreds of thousands of them.
-      const rows = await query.orderBy('timestamp_ms').orderBy('event_hash').execute();
-      const key = (value: Buffer | null) => (value === null ? null : value.toString('latin1'));
-      return rows.map((row) => ({
-        event: row.event,
-        timestampMs: n(row.timestamp_ms),
-        hash: row.event_hash.toString('latin1'),
-        visitorKey: row.visitor_key.toString('latin1'),
-        sessionKey: key(row.session_key),
-        cartKey: key(row.cart_key),
-      }));
+        .where('timestamp_ms', '<', toMs)
+        .orderBy('timestamp_ms')
+        .orderBy('event_hash')
+        .execute();
+      return packFunnelRows(
+        rows.map((row) => ({
+          timestampMs: n(row.timestamp_ms),
+          hash: row.event_hash,
+          visitorKey: row.visitor_key,
+          sessionKey: row.session_key,
+          cartKey: row.cart_key,
+        })),
+      );
     },
 
     /** The newest events (bots included, flagged) since an instant, newest first: the live view. */

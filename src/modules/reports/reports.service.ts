@@ -10,6 +10,12 @@ import {
   median,
 } from './funnel.js';
 import {
+  cartAbandonmentColumns,
+  countFunnelColumns,
+  FUNNEL_BUCKET_MS,
+  funnelColumns,
+} from './funnel-columns.js';
+import {
   type Bucket,
   bucketsOf,
   DAY_MS,
@@ -519,54 +525,100 @@ export function createReportsService(deps: {
   }
 
   /**
-   * A funnel of plain event steps, from the funnel index: the first step's entrants are counted in SQL, and
-   * only the visitors who also have the second step's event are read in full (for a store's checkout
-   * funnel, a small share of everyone who viewed a product).
+   * A funnel of plain event steps (and its cart abandonment), from the funnel index in columns: each step's
+   * rows read packed, a few parts of the period side by side, and counted over typed arrays.
    */
-  async function indexedFunnelEvents(
+  async function indexedFunnel(
     r: Resolved,
     steps: readonly FunnelStep[],
     windowMs: number,
     isCheckout: boolean,
   ) {
-    const first = steps[0]?.event as string;
-    const second = steps[1]?.event as string;
-    const toMs = r.range.toMs + windowMs;
-    const later = new Set(steps.slice(1).flatMap((step) => (step.event ? [step.event] : [])));
+    const names = [...new Set(steps.map((step) => step.event as string))];
     if (isCheckout) {
-      later.add('Product Added');
-      later.add('Order Completed');
+      for (const name of ['Product Added', 'Order Completed']) if (!names.includes(name)) names.push(name);
     }
-    // The reads are independent: run them side by side on the pool's connections.
-    const [entrants, lists] = await Promise.all([
-      repo.funnelEntrants(r.storeId, first, r.range.fromMs, r.range.toMs),
-      Promise.all([
-        ...[...later].map((name) => repo.funnelRows(r.storeId, name, r.range.fromMs, toMs)),
-        later.has(first)
-          ? Promise.resolve([])
-          : repo.funnelRows(r.storeId, first, r.range.fromMs, r.range.toMs, {
-              event: second,
-              fromMs: r.range.fromMs,
-              toMs,
-            }),
-      ]),
-    ]);
-    const rows = mergeByTime(lists);
-    const none = () => NO_PROPERTIES;
-    const events: FunnelEvent[] = rows.map((row) => {
-      const cart = row.cartKey === null ? null : { cart_id: row.cartKey };
-      return {
-        timestampMs: row.timestampMs,
-        hash: row.hash,
-        type: 'track',
-        event: row.event,
-        path: null,
-        visitorKey: row.visitorKey,
-        sessionKey: row.sessionKey,
-        properties: cart === null ? none : () => cart,
-      };
-    });
-    return { events, entrants };
+    const first = steps[0]?.event as string;
+    const onlyFirst =
+      steps.slice(1).every((step) => step.event !== first) && !(isCheckout && first === 'Product Added');
+    // Parts of about a week: the database reads them on separate connections, its cores side by side.
+    const parts = (fromMs: number, toMs: number) => {
+      const count = Math.min(4, Math.max(1, Math.ceil((toMs - fromMs) / (7 * DAY_MS))));
+      const size = Math.ceil((toMs - fromMs) / count / FUNNEL_BUCKET_MS) * FUNNEL_BUCKET_MS;
+      return Array.from({ length: count }, (_, k) => [
+        fromMs + k * size,
+        Math.min(toMs, fromMs + (k + 1) * size),
+      ]);
+    };
+    const perName = await Promise.all(
+      names.map(async (name) => {
+        // Step 1's entries count only inside the period; later steps may follow within the window after it.
+        const toMs = name === first && onlyFirst ? r.range.toMs : r.range.toMs + windowMs;
+        const chunks = await Promise.all(
+          parts(r.range.fromMs, toMs).map(([from, to]) =>
+            repo.funnelChunks(r.storeId, name, from as number, to as number),
+          ),
+        );
+        return chunks.flat();
+      }),
+    );
+    const columns = funnelColumns(perName);
+    const stepNames = steps.map((step) => names.indexOf(step.event as string));
+    const common = { columns, stepNames, windowMs, fromMs: r.range.fromMs, toMs: r.range.toMs };
+    const abandonment = isCheckout
+      ? cartAbandonmentColumns({
+          columns,
+          addName: names.indexOf('Product Added'),
+          orderName: names.indexOf('Order Completed'),
+          windowMs,
+          fromMs: r.range.fromMs,
+          toMs: r.range.toMs,
+        })
+      : null;
+    return {
+      byVisitor: { total: countFunnelColumns({ ...common, by: 'visitor' }), breakdown: new Map() },
+      bySession: { total: countFunnelColumns({ ...common, by: 'session' }), breakdown: new Map() },
+      abandonment,
+    };
+  }
+
+  /** Any funnel, counted from the raw events (page steps, property filters, filters, breakdowns). */
+  async function rawFunnel(
+    r: Resolved,
+    steps: readonly FunnelStep[],
+    windowMs: number,
+    isCheckout: boolean,
+    breakdown: DimensionName | undefined,
+  ) {
+    const events = await rawFunnelEvents(r, steps, windowMs, isCheckout);
+    let breakdownOf: ((entry: FunnelEvent) => string) | undefined;
+    if (breakdown !== undefined) {
+      const dim = dimensionOf(breakdown);
+      const keys = new Set<string>();
+      for (const event of events) {
+        if (event.sessionKey !== null && event.timestampMs < r.range.toMs) keys.add(event.sessionKey);
+      }
+      const landings = await repo.sessionsByKeys(r.storeId, [...keys]);
+      breakdownOf = (entry) =>
+        (entry.sessionKey === null
+          ? undefined
+          : landings.get(entry.sessionKey)?.dims[dim.field as keyof SessionDims]) ?? '';
+    }
+    const common = { steps, events, windowMs, fromMs: r.range.fromMs, toMs: r.range.toMs };
+    const abandonment = isCheckout
+      ? cartAbandonment({
+          adds: events.filter((e) => e.type === 'track' && e.event === 'Product Added'),
+          orders: events.filter((e) => e.type === 'track' && e.event === 'Order Completed'),
+          windowMs,
+          fromMs: r.range.fromMs,
+          toMs: r.range.toMs,
+        })
+      : null;
+    return {
+      byVisitor: computeFunnel({ ...common, by: 'visitor', ...(breakdownOf ? { breakdownOf } : {}) }),
+      bySession: computeFunnel({ ...common, by: 'session', ...(breakdownOf ? { breakdownOf } : {}) }),
+      abandonment,
+    };
   }
 
   /** Any funnel (page steps, property filters, filters, breakdowns), from the raw events. */
@@ -990,31 +1042,10 @@ export function createReportsService(deps: {
         options.breakdown === undefined &&
         funnelSteps.every((step) => step.event !== undefined && step.properties === undefined);
 
-      const { events, entrants } = isIndexed
-        ? await indexedFunnelEvents(r, funnelSteps, windowMs, isCheckout)
-        : { events: await rawFunnelEvents(r, funnelSteps, windowMs, isCheckout), entrants: null };
-
-      let breakdownOf: ((entry: FunnelEvent) => string) | undefined;
-      if (options.breakdown !== undefined) {
-        const dim = dimensionOf(options.breakdown);
-        const keys = new Set<string>();
-        for (const event of events) {
-          if (event.sessionKey !== null && event.timestampMs < r.range.toMs) keys.add(event.sessionKey);
-        }
-        const landings = await repo.sessionsByKeys(r.storeId, [...keys]);
-        breakdownOf = (entry) =>
-          (entry.sessionKey === null
-            ? undefined
-            : landings.get(entry.sessionKey)?.dims[dim.field as keyof SessionDims]) ?? '';
-      }
-      const common = { steps: funnelSteps, events, windowMs, fromMs: r.range.fromMs, toMs: r.range.toMs };
-      const byVisitor = computeFunnel({ ...common, by: 'visitor', ...(breakdownOf ? { breakdownOf } : {}) });
-      const bySession = computeFunnel({ ...common, by: 'session', ...(breakdownOf ? { breakdownOf } : {}) });
-      if (entrants !== null) {
-        // Only visitors who could reach step 2 were read in full; everyone who entered is counted in SQL.
-        byVisitor.total.entities[0] = entrants.visitors;
-        bySession.total.entities[0] = entrants.sessions;
-      }
+      const counted = isIndexed
+        ? await indexedFunnel(r, funnelSteps, windowMs, isCheckout)
+        : await rawFunnel(r, funnelSteps, windowMs, isCheckout, options.breakdown);
+      const { byVisitor, bySession } = counted;
       const describe = (visitors: FunnelCounts, sessions: FunnelCounts) =>
         funnelSteps.map((step, index) => ({
           step: index + 1,
@@ -1030,19 +1061,10 @@ export function createReportsService(deps: {
             index === 0 ? 1 : ratio(sessions.entities[index] ?? 0, sessions.entities[index - 1] ?? 0),
           medianMsFromPrevious: index === 0 ? null : median(visitors.stepTimesMs[index] ?? []),
         }));
-      let abandonment: { carts: number; abandoned: number; rate: number } | null = null;
-      if (isCheckout) {
-        const adds = events.filter((e) => e.type === 'track' && e.event === 'Product Added');
-        const orders = events.filter((e) => e.type === 'track' && e.event === 'Order Completed');
-        const counted = cartAbandonment({
-          adds,
-          orders,
-          windowMs,
-          fromMs: r.range.fromMs,
-          toMs: r.range.toMs,
-        });
-        abandonment = { ...counted, rate: ratio(counted.abandoned, counted.carts) };
-      }
+      const abandonment =
+        counted.abandonment === null
+          ? null
+          : { ...counted.abandonment, rate: ratio(counted.abandonment.abandoned, counted.abandonment.carts) };
       return {
         period: periodOf(r),
         windowMinutes: windowMs / 60_000,
@@ -1107,28 +1129,6 @@ export function createReportsService(deps: {
       return deps.rollups.listRates(storeId);
     },
   };
-}
-
-const NO_PROPERTIES: Record<string, unknown> = Object.freeze({});
-
-/** Merges lists each sorted by (time, hash) into one: a funnel's steps come from one query each. */
-function mergeByTime<T extends { timestampMs: number; hash: string }>(lists: readonly (readonly T[])[]): T[] {
-  const out: T[] = [];
-  const heads = lists.map(() => 0);
-  const before = (a: T, b: T) =>
-    a.timestampMs < b.timestampMs || (a.timestampMs === b.timestampMs && a.hash < b.hash);
-  for (;;) {
-    let pick = -1;
-    for (let i = 0; i < lists.length; i++) {
-      const candidate = lists[i]?.[heads[i] as number];
-      if (candidate === undefined) continue;
-      const current = pick < 0 ? undefined : lists[pick]?.[heads[pick] as number];
-      if (current === undefined || before(candidate, current)) pick = i;
-    }
-    if (pick < 0) return out;
-    out.push(lists[pick]?.[heads[pick] as number] as T);
-    heads[pick] = (heads[pick] as number) + 1;
-  }
 }
 
 export type ProductSort = 'revenue' | 'views' | 'adds' | 'purchases' | 'units';
