@@ -416,6 +416,25 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     });
   });
 
+  it('judges appends made at the same moment one after another, each with its own answer', async () => {
+    // With Redis these go out in one script call; the answers must be those of three calls in a row.
+    const module = extraPipeline({ maxLength: 4, memoryMax: 4 });
+    const [first, second, third] = [pipelineEvent(), pipelineEvent(), pipelineEvent()] as PipelineEvent[];
+    const results = await Promise.allSettled([
+      module.buffer.append(storeId, [first as PipelineEvent, second as PipelineEvent]),
+      module.buffer.append(storeId, [{ ...(second as PipelineEvent) }, third as PipelineEvent]),
+      module.buffer.append(storeId, [pipelineEvent(), pipelineEvent()]),
+    ]);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: { duplicates: [] } });
+    // The repeated messageId is a duplicate in the later request only.
+    expect(results[1]).toEqual({ status: 'fulfilled', value: { duplicates: [0] } });
+    // Three events are buffered; two more would pass the cap of four: the last request alone is refused.
+    expect(results[2]).toMatchObject({ status: 'rejected', reason: expect.any(BufferUnavailableError) });
+    module.worker.start();
+    await waitStored((third as PipelineEvent).messageId);
+    expect(await stored((second as PipelineEvent).messageId)).toBe(1);
+  });
+
   it('dates an order from its earliest Order Completed when its events arrive out of order', async () => {
     const orderId = `late-${randomUUID()}`;
     const anonymousId = `buyer-${randomUUID()}`;
