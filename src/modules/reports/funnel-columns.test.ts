@@ -5,6 +5,7 @@ import {
   cartAbandonmentColumns,
   countFunnelColumns,
   FUNNEL_BUCKET_MS,
+  FUNNEL_RECORD_BYTES,
   funnelColumns,
   KeyIds,
   packFunnelRows,
@@ -55,10 +56,23 @@ function asEvents(rows: readonly Row[]): FunnelEvent[] {
   }));
 }
 
-/** The rows as the repository hands them over: per event name, packed per hour. */
+/**
+ * The rows as the repository hands them over: per event name, packed per hour into one buffer (SQLite) or,
+ * for every other name, a buffer per row (MySQL).
+ */
 function asColumns(rows: readonly Row[]) {
   return funnelColumns(
-    NAMES.map((_, name) => packFunnelRows(rows.filter((r) => r.name === name).sort(byTime))),
+    NAMES.map((_, name) => {
+      const chunks = packFunnelRows(rows.filter((r) => r.name === name).sort(byTime));
+      if (name % 2 === 0) return chunks;
+      return chunks.map((chunk) => {
+        const packed = chunk.packed as Buffer;
+        const records = Array.from({ length: chunk.count }, (_, i) =>
+          packed.subarray(i * FUNNEL_RECORD_BYTES, (i + 1) * FUNNEL_RECORD_BYTES),
+        );
+        return { ...chunk, packed: records };
+      });
+    }),
   );
 }
 
@@ -167,14 +181,12 @@ describe('funnels in columns', () => {
   });
 
   it('refuses a packed chunk whose length does not match its row count (a truncated read)', () => {
-    const [chunk] = packFunnelRows([
+    const chunks = packFunnelRows([
       { timestampMs: 5, hash: key(1), visitorKey: key(2), sessionKey: null, cartKey: null },
     ]);
-    expect(chunk).toBeDefined();
-    const truncated = {
-      ...(chunk as NonNullable<typeof chunk>),
-      packed: chunk?.packed.subarray(0, 20) as Buffer,
-    };
+    expect(chunks).toHaveLength(1);
+    const chunk = chunks[0] as (typeof chunks)[number];
+    const truncated = { ...chunk, packed: (chunk.packed as Buffer).subarray(0, 20) };
     expect(() => funnelColumns([[truncated]])).toThrow(/1 rows has 20 bytes/);
   });
 });

@@ -5,18 +5,21 @@ import type { FunnelCounts } from './funnel.js';
 
 /**
  * One funnel-index row as the repository packs it: event hash, visitor key, session key, cart key (8 bytes
- * each, all zero for none), then the milliseconds since its hour began as 7 ASCII digits.
+ * each, all zero for none), then the milliseconds since its chunk's base time as 10 ASCII digits.
  */
-export const FUNNEL_RECORD_BYTES = 39;
+export const FUNNEL_RECORD_BYTES = 42;
 export const FUNNEL_BUCKET_MS = 3_600_000;
 const OFFSET_AT = 32;
-const OFFSET_DIGITS = 7;
+const OFFSET_DIGITS = 10;
 
-/** Rows of one event name in one hour, packed in (time, event hash) order. */
+/**
+ * Rows of one event name in (time, event hash) order, times as offsets from `bucketMs`: `count` records
+ * packed into `packed`, one buffer or several (a database row each) laid end to end.
+ */
 export interface FunnelChunk {
   bucketMs: number;
   count: number;
-  packed: Buffer;
+  packed: Buffer | readonly Buffer[];
 }
 
 /** Packs rows the way the MySQL query does, for the dialects that read them one by one (SQLite). */
@@ -52,62 +55,70 @@ export function packFunnelRows(
 }
 
 /**
- * Dense ids 0, 1, 2, … for 8-byte keys (open addressing over the two 32-bit halves); the all-zero key is
- * "none" (-1). The keys are hashes, so their low bits spread well enough to index the table directly.
+ * Dense ids 0, 1, 2, … for 8-byte keys (open addressing; a slot holds both 32-bit halves and the id side by
+ * side, so a lookup touches one cache line); the all-zero key is "none" (-1). The keys are hashes, so their
+ * low bits spread well enough to index the table directly.
  */
 export class KeyIds {
   private mask: number;
-  private high: Uint32Array;
-  private low: Uint32Array;
-  private ids: Int32Array;
+  /** Per slot: high half, low half, id + 1 (0: empty). */
+  private table: Int32Array;
   size = 0;
 
   constructor(expected = 1024) {
     let capacity = 1024;
     while (capacity < expected * 2) capacity *= 2;
     this.mask = capacity - 1;
-    this.high = new Uint32Array(capacity);
-    this.low = new Uint32Array(capacity);
-    this.ids = new Int32Array(capacity).fill(-1);
+    this.table = new Int32Array(capacity * 3);
   }
 
   idOf(buffer: Buffer, at: number): number {
-    const high = buffer.readUInt32BE(at);
-    const low = buffer.readUInt32BE(at + 4);
+    const high =
+      ((buffer[at] as number) << 24) |
+      ((buffer[at + 1] as number) << 16) |
+      ((buffer[at + 2] as number) << 8) |
+      (buffer[at + 3] as number);
+    const low =
+      ((buffer[at + 4] as number) << 24) |
+      ((buffer[at + 5] as number) << 16) |
+      ((buffer[at + 6] as number) << 8) |
+      (buffer[at + 7] as number);
     if (high === 0 && low === 0) return -1;
+    const table = this.table;
     let slot = (low ^ Math.imul(high, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const id = this.ids[slot] as number;
-      if (id === -1) break;
-      if (this.high[slot] === high && this.low[slot] === low) return id;
+      const base = slot * 3;
+      const stored = table[base + 2] as number;
+      if (stored === 0) break;
+      if (table[base] === high && table[base + 1] === low) return stored - 1;
       slot = (slot + 1) & this.mask;
     }
     if ((this.size + 1) * 2 > this.mask + 1) {
       this.grow();
       return this.idOf(buffer, at);
     }
-    this.high[slot] = high;
-    this.low[slot] = low;
-    this.ids[slot] = this.size;
+    const base = slot * 3;
+    table[base] = high;
+    table[base + 1] = low;
     this.size += 1;
+    table[base + 2] = this.size;
     return this.size - 1;
   }
 
   private grow(): void {
-    const { high, low, ids } = this;
+    const old = this.table;
     const capacity = (this.mask + 1) * 2;
     this.mask = capacity - 1;
-    this.high = new Uint32Array(capacity);
-    this.low = new Uint32Array(capacity);
-    this.ids = new Int32Array(capacity).fill(-1);
-    for (let old = 0; old < ids.length; old++) {
-      const id = ids[old] as number;
-      if (id === -1) continue;
-      let slot = ((low[old] as number) ^ Math.imul(high[old] as number, 0x9e3779b1)) & this.mask;
-      while (this.ids[slot] !== -1) slot = (slot + 1) & this.mask;
-      this.high[slot] = high[old] as number;
-      this.low[slot] = low[old] as number;
-      this.ids[slot] = id;
+    this.table = new Int32Array(capacity * 3);
+    for (let base = 0; base < old.length; base += 3) {
+      if (old[base + 2] === 0) continue;
+      const high = old[base] as number;
+      const low = old[base + 1] as number;
+      let slot = (low ^ Math.imul(high, 0x9e3779b1)) & this.mask;
+      while (this.table[slot * 3 + 2] !== 0) slot = (slot + 1) & this.mask;
+      this.table[slot * 3] = high;
+      this.table[slot * 3 + 1] = low;
+      this.table[slot * 3 + 2] = old[base + 2] as number;
     }
   }
 }
@@ -152,21 +163,27 @@ function decode(
   };
   let row = 0;
   for (const chunk of chunks) {
-    const { packed } = chunk;
-    if (packed.length !== chunk.count * FUNNEL_RECORD_BYTES) {
-      throw new Error(`funnel chunk of ${chunk.count} rows has ${packed.length} bytes`);
+    const buffers = Buffer.isBuffer(chunk.packed) ? [chunk.packed] : chunk.packed;
+    const bytes = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    if (
+      bytes !== chunk.count * FUNNEL_RECORD_BYTES ||
+      buffers.some((b) => b.length % FUNNEL_RECORD_BYTES !== 0)
+    ) {
+      throw new Error(`funnel chunk of ${chunk.count} rows has ${bytes} bytes`);
     }
-    for (let at = 0; at < packed.length; at += FUNNEL_RECORD_BYTES, row++) {
-      let offset = 0;
-      for (let d = at + OFFSET_AT; d < at + OFFSET_AT + OFFSET_DIGITS; d++) {
-        offset = offset * 10 + ((packed[d] as number) - 48);
+    for (const packed of buffers) {
+      for (let at = 0; at < packed.length; at += FUNNEL_RECORD_BYTES, row++) {
+        let offset = 0;
+        for (let d = at + OFFSET_AT; d < at + OFFSET_AT + OFFSET_DIGITS; d++) {
+          offset = offset * 10 + ((packed[d] as number) - 48);
+        }
+        out.timeMs[row] = chunk.bucketMs + offset;
+        out.hashHigh[row] = packed.readUInt32BE(at);
+        out.hashLow[row] = packed.readUInt32BE(at + 4);
+        out.visitor[row] = keys.visitor.idOf(packed, at + 8);
+        out.session[row] = keys.session.idOf(packed, at + 16);
+        out.cart[row] = keys.cart.idOf(packed, at + 24);
       }
-      out.timeMs[row] = chunk.bucketMs + offset;
-      out.hashHigh[row] = packed.readUInt32BE(at);
-      out.hashLow[row] = packed.readUInt32BE(at + 4);
-      out.visitor[row] = keys.visitor.idOf(packed, at + 8);
-      out.session[row] = keys.session.idOf(packed, at + 16);
-      out.cart[row] = keys.cart.idOf(packed, at + 24);
     }
   }
   return out;
@@ -183,45 +200,85 @@ function before(a: Decoded, i: number, b: Decoded, j: number): boolean {
   return (a.hashLow[i] as number) < (b.hashLow[j] as number);
 }
 
+/**
+ * Builds funnel columns as the reads arrive: `decode` a read's chunks as soon as it is back (ids are shared
+ * by all reads), then `build` from each name's decoded parts, in time order.
+ */
+export class FunnelColumnsBuilder {
+  private keys = { visitor: new KeyIds(1 << 19), session: new KeyIds(1 << 19), cart: new KeyIds(1 << 14) };
+
+  decode(chunks: readonly FunnelChunk[]): DecodedPart {
+    return decode(chunks, this.keys);
+  }
+
+  /** `perName[k]`: name k's decoded parts, in time order. */
+  build(perName: readonly (readonly DecodedPart[])[]): FunnelColumns {
+    const lists = perName.map(concatParts);
+    const length = lists.reduce((sum, list) => sum + list.timeMs.length, 0);
+    const columns: FunnelColumns = {
+      length,
+      timeMs: new Float64Array(length),
+      name: new Uint8Array(length),
+      visitor: new Int32Array(length),
+      session: new Int32Array(length),
+      cart: new Int32Array(length),
+      visitors: this.keys.visitor.size,
+      sessions: this.keys.session.size,
+      carts: this.keys.cart.size,
+    };
+    const next = new Int32Array(lists.length);
+    for (let out = 0; out < length; out++) {
+      let pick = -1;
+      for (let k = 0; k < lists.length; k++) {
+        const list = lists[k] as Decoded;
+        const at = next[k] as number;
+        if (at >= list.timeMs.length) continue;
+        if (pick === -1 || before(list, at, lists[pick] as Decoded, next[pick] as number)) pick = k;
+      }
+      const list = lists[pick] as Decoded;
+      const at = next[pick] as number;
+      next[pick] = at + 1;
+      columns.timeMs[out] = list.timeMs[at] as number;
+      columns.name[out] = pick;
+      columns.visitor[out] = list.visitor[at] as number;
+      columns.session[out] = list.session[at] as number;
+      columns.cart[out] = list.cart[at] as number;
+    }
+    return columns;
+  }
+}
+
+/** One read's rows, decoded (an opaque part for `FunnelColumnsBuilder.build`). */
+export type DecodedPart = Decoded;
+
+function concatParts(parts: readonly Decoded[]): Decoded {
+  if (parts.length === 1) return parts[0] as Decoded;
+  const total = parts.reduce((sum, part) => sum + part.timeMs.length, 0);
+  const out: Decoded = {
+    timeMs: new Float64Array(total),
+    hashHigh: new Uint32Array(total),
+    hashLow: new Uint32Array(total),
+    visitor: new Int32Array(total),
+    session: new Int32Array(total),
+    cart: new Int32Array(total),
+  };
+  let at = 0;
+  for (const part of parts) {
+    out.timeMs.set(part.timeMs, at);
+    out.hashHigh.set(part.hashHigh, at);
+    out.hashLow.set(part.hashLow, at);
+    out.visitor.set(part.visitor, at);
+    out.session.set(part.session, at);
+    out.cart.set(part.cart, at);
+    at += part.timeMs.length;
+  }
+  return out;
+}
+
 /** Decodes each name's chunks (in time order) and merges them into one time order. */
 export function funnelColumns(perName: readonly (readonly FunnelChunk[])[]): FunnelColumns {
-  const expected = perName.reduce((sum, chunks) => sum + chunks.reduce((s, c) => s + c.count, 0), 0);
-  const keys = { visitor: new KeyIds(expected / 2), session: new KeyIds(expected / 2), cart: new KeyIds() };
-  const lists = perName.map((chunks) => decode(chunks, keys));
-  const length = lists.reduce((sum, list) => sum + list.timeMs.length, 0);
-  const columns: FunnelColumns = {
-    length,
-    timeMs: new Float64Array(length),
-    name: new Uint8Array(length),
-    visitor: new Int32Array(length),
-    session: new Int32Array(length),
-    cart: new Int32Array(length),
-    visitors: 0,
-    sessions: 0,
-    carts: 0,
-  };
-  const next = new Int32Array(lists.length);
-  for (let out = 0; out < length; out++) {
-    let pick = -1;
-    for (let k = 0; k < lists.length; k++) {
-      const list = lists[k] as Decoded;
-      const at = next[k] as number;
-      if (at >= list.timeMs.length) continue;
-      if (pick === -1 || before(list, at, lists[pick] as Decoded, next[pick] as number)) pick = k;
-    }
-    const list = lists[pick] as Decoded;
-    const at = next[pick] as number;
-    next[pick] = at + 1;
-    columns.timeMs[out] = list.timeMs[at] as number;
-    columns.name[out] = pick;
-    columns.visitor[out] = list.visitor[at] as number;
-    columns.session[out] = list.session[at] as number;
-    columns.cart[out] = list.cart[at] as number;
-  }
-  columns.visitors = keys.visitor.size;
-  columns.sessions = keys.session.size;
-  columns.carts = keys.cart.size;
-  return columns;
+  const builder = new FunnelColumnsBuilder();
+  return builder.build(perName.map((chunks) => [builder.decode(chunks)]));
 }
 
 /**
@@ -246,22 +303,28 @@ export function countFunnelColumns(input: {
   });
   const entityOf = input.by === 'visitor' ? columns.visitor : columns.session;
   const entities = input.by === 'visitor' ? columns.visitors : columns.sessions;
+  const maskOf = new Int32Array(columns.length);
+  for (let i = 0; i < columns.length; i++) maskOf[i] = maskOfName[columns.name[i] as number] as number;
 
-  // Each entity's rows in time order: a counting sort by entity keeps the time order within each.
+  // Each entity's rows in time order, their times and step masks side by side: a counting sort by entity
+  // keeps the time order within each.
   const start = new Int32Array(entities + 1);
   for (let i = 0; i < columns.length; i++) {
     const entity = entityOf[i] as number;
-    if (entity >= 0 && maskOfName[columns.name[i] as number] !== 0)
-      start[entity + 1] = (start[entity + 1] as number) + 1;
+    if (entity >= 0 && maskOf[i] !== 0) start[entity + 1] = (start[entity + 1] as number) + 1;
   }
   for (let e = 0; e < entities; e++) start[e + 1] = (start[e + 1] as number) + (start[e] as number);
   const fill = start.slice(0, entities);
-  const order = new Int32Array(start[entities] as number);
+  const memberMs = new Float64Array(start[entities] as number);
+  const memberMask = new Int32Array(start[entities] as number);
   for (let i = 0; i < columns.length; i++) {
     const entity = entityOf[i] as number;
-    if (entity < 0 || maskOfName[columns.name[i] as number] === 0) continue;
-    order[fill[entity] as number] = i;
-    fill[entity] = (fill[entity] as number) + 1;
+    const mask = maskOf[i] as number;
+    if (entity < 0 || mask === 0) continue;
+    const at = fill[entity] as number;
+    memberMs[at] = columns.timeMs[i] as number;
+    memberMask[at] = mask;
+    fill[entity] = at + 1;
   }
 
   const counts: FunnelCounts = {
@@ -277,33 +340,43 @@ export function countFunnelColumns(input: {
     const from = start[e] as number;
     const m = (start[e + 1] as number) - from;
     if (m === 0) continue;
+    let union = 0;
+    let enters = false;
+    for (let j = from; j < from + m; j++) {
+      const mask = memberMask[j] as number;
+      union |= mask;
+      if (mask & 1) {
+        const at = memberMs[j] as number;
+        if (at >= fromMs && at < toMs) enters = true;
+      }
+    }
+    if (!enters) continue;
+    if ((union & ~1) === 0) {
+      // Step 1 only (most entities): it entered, and went no further.
+      counts.entities[0] = (counts.entities[0] as number) + 1;
+      if (stepCount === 1) counts.convertTimesMs.push(0);
+      continue;
+    }
     if (nextOf.length < stepCount * m) nextOf = new Int32Array(stepCount * m * 2);
     for (let step = 1; step < stepCount; step++) {
       const bit = 1 << step;
       let next = m;
       for (let j = m - 1; j >= 0; j--) {
         nextOf[step * m + j] = next;
-        if ((maskOfName[columns.name[order[from + j] as number] as number] as number) & bit) next = j;
+        if ((memberMask[from + j] as number) & bit) next = j;
       }
     }
     let bestDepth = 0;
     for (let i = 0; i < m; i++) {
-      const entry = order[from + i] as number;
-      const entryMs = columns.timeMs[entry] as number;
-      if (
-        ((maskOfName[columns.name[entry] as number] as number) & 1) === 0 ||
-        entryMs < fromMs ||
-        entryMs >= toMs
-      ) {
-        continue;
-      }
+      const entryMs = memberMs[from + i] as number;
+      if (((memberMask[from + i] as number) & 1) === 0 || entryMs < fromMs || entryMs >= toMs) continue;
       times[0] = entryMs;
       let depth = 1;
       let position = i;
       for (let step = 1; step < stepCount; step++) {
         const found = nextOf[step * m + position] as number;
         if (found >= m) break;
-        const foundMs = columns.timeMs[order[from + found] as number] as number;
+        const foundMs = memberMs[from + found] as number;
         if (foundMs > entryMs + windowMs) break;
         times[depth] = foundMs;
         depth += 1;
@@ -311,7 +384,7 @@ export function countFunnelColumns(input: {
       }
       if (depth > bestDepth) {
         bestDepth = depth;
-        bestTimes.set(times.subarray(0, depth));
+        for (let k = 0; k < depth; k++) bestTimes[k] = times[k] as number;
       }
       if (bestDepth === stepCount) break;
     }
@@ -341,46 +414,55 @@ export function cartAbandonmentColumns(input: {
   toMs: number;
 }): { carts: number; abandoned: number } {
   const { columns, addName, orderName, windowMs, fromMs, toMs } = input;
-  const firstAdd = new Map<number, number>();
-  const addVisitor = new Map<number, number>();
-  let loose = 0;
-  const looseAdds: number[] = [];
+  // Each visitor's orders, in time order (a counting sort by visitor).
+  const orderStart = new Int32Array(columns.visitors + 1);
+  for (let i = 0; i < columns.length; i++) {
+    if (columns.name[i] === orderName) {
+      const visitor = columns.visitor[i] as number;
+      orderStart[visitor + 1] = (orderStart[visitor + 1] as number) + 1;
+    }
+  }
+  for (let v = 0; v < columns.visitors; v++) {
+    orderStart[v + 1] = (orderStart[v + 1] as number) + (orderStart[v] as number);
+  }
+  const orderFill = orderStart.slice(0, columns.visitors);
+  const orderMs = new Float64Array(orderStart[columns.visitors] as number);
+  for (let i = 0; i < columns.length; i++) {
+    if (columns.name[i] !== orderName) continue;
+    const visitor = columns.visitor[i] as number;
+    orderMs[orderFill[visitor] as number] = columns.timeMs[i] as number;
+    orderFill[visitor] = (orderFill[visitor] as number) + 1;
+  }
+  const converted = (visitor: number, at: number) => {
+    for (let k = orderStart[visitor] as number; k < (orderStart[visitor + 1] as number); k++) {
+      const t = orderMs[k] as number;
+      if (t >= at && t <= at + windowMs) return true;
+    }
+    return false;
+  };
+  // A cart is a visitor's cart id, else the session, else the add itself. Rows come in time order, so the
+  // first add of a cart seen is its first add.
+  const cartSeen = new Set<number>();
+  const sessionSeen = new Uint8Array(columns.sessions);
+  let carts = 0;
+  let abandoned = 0;
   for (let i = 0; i < columns.length; i++) {
     if (columns.name[i] !== addName) continue;
     const at = columns.timeMs[i] as number;
     if (at < fromMs || at >= toMs) continue;
+    const visitor = columns.visitor[i] as number;
     const cart = columns.cart[i] as number;
     const session = columns.session[i] as number;
-    let key: number;
-    if (cart >= 0) key = (columns.visitor[i] as number) * (columns.carts + 1) + cart;
-    else if (session >= 0) key = -1 - session;
-    else {
-      loose += 1;
-      looseAdds.push(i);
-      continue;
+    if (cart >= 0) {
+      const key = visitor * (columns.carts + 1) + cart;
+      if (cartSeen.has(key)) continue;
+      cartSeen.add(key);
+    } else if (session >= 0) {
+      if (sessionSeen[session] === 1) continue;
+      sessionSeen[session] = 1;
     }
-    // Rows come in time order: the first seen is the cart's first add.
-    if (!firstAdd.has(key)) {
-      firstAdd.set(key, at);
-      addVisitor.set(key, columns.visitor[i] as number);
-    }
+    carts += 1;
+    if (!converted(visitor, at)) abandoned += 1;
   }
-  const ordersOf = new Map<number, number[]>();
-  for (let i = 0; i < columns.length; i++) {
-    if (columns.name[i] !== orderName) continue;
-    const visitor = columns.visitor[i] as number;
-    const list = ordersOf.get(visitor);
-    if (list) list.push(columns.timeMs[i] as number);
-    else ordersOf.set(visitor, [columns.timeMs[i] as number]);
-  }
-  const converted = (visitor: number, at: number) =>
-    (ordersOf.get(visitor) ?? []).some((t) => t >= at && t <= at + windowMs);
-  let abandoned = 0;
-  for (const [key, at] of firstAdd) {
-    if (!converted(addVisitor.get(key) as number, at)) abandoned += 1;
-  }
-  for (const i of looseAdds) {
-    if (!converted(columns.visitor[i] as number, columns.timeMs[i] as number)) abandoned += 1;
-  }
-  return { carts: firstAdd.size + loose, abandoned };
+  return { carts, abandoned };
 }

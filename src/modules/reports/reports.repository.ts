@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
-import { FUNNEL_BUCKET_MS, FUNNEL_RECORD_BYTES, type FunnelChunk, packFunnelRows } from './funnel-columns.js';
+import { type FunnelChunk, packFunnelRows } from './funnel-columns.js';
 import type { ReportSessionsTable, ReportsTables } from './reports.tables.js';
 import type { OrderItem, SessionDims } from './rollup-model.js';
 
@@ -758,37 +758,22 @@ export function createReportsRepository(database: Database) {
     },
 
     /**
-     * Funnel-index rows of one event name in a period, packed per hour in (time, event hash) order
-     * (funnel-columns.ts). On MySQL the server packs them (GROUP_CONCAT): a month of a large store's product
-     * views is a million rows, and a row object each would cost more than the count itself.
+     * Funnel-index rows of one event name in a period, packed (funnel-columns.ts) in (time, event hash) order.
+     * On MySQL the server packs each row into one binary column: a month of a large store's product views is
+     * a million rows, and five typed columns a row cost the client more than the count itself.
      */
     async funnelChunks(storeId: number, event: string, fromMs: number, toMs: number): Promise<FunnelChunk[]> {
       if (database.dialect === 'mysql') {
-        const packed = await db()
-          .connection()
-          .execute(async (connection) => {
-            // An hour of one event name is far below this; the count check below catches a truncation.
-            await sql`set session group_concat_max_len = 1073741824`.execute(connection);
-            const { rows } = await sql<{ bucket: number | string; n: number | string; packed: Buffer }>`
-              select timestamp_ms div ${FUNNEL_BUCKET_MS} as bucket, count(*) as n,
-                group_concat(concat(event_hash, visitor_key,
-                    coalesce(session_key, ${NO_KEY}), coalesce(cart_key, ${NO_KEY}),
-                    lpad(timestamp_ms mod ${FUNNEL_BUCKET_MS}, 7, '0'))
-                  order by timestamp_ms, event_hash separator '') as packed
-              from report_funnel_events
-              where store_id = ${storeId} and event = ${event}
-                and timestamp_ms >= ${fromMs} and timestamp_ms < ${toMs}
-              group by bucket
-              order by bucket`.execute(connection);
-            return rows;
-          });
-        return packed.map((row) => {
-          const count = n(row.n);
-          if (!Buffer.isBuffer(row.packed) || row.packed.length !== count * FUNNEL_RECORD_BYTES) {
-            throw new Error(`the funnel index's packed rows for ${event} came back truncated`);
-          }
-          return { bucketMs: n(row.bucket) * FUNNEL_BUCKET_MS, count, packed: row.packed };
-        });
+        const { rows } = await sql<{ p: Buffer }>`
+          select concat(event_hash, visitor_key, coalesce(session_key, ${NO_KEY}), coalesce(cart_key, ${NO_KEY}),
+              lpad(timestamp_ms - ${fromMs}, 10, '0')) as p
+          from report_funnel_events
+          where store_id = ${storeId} and event = ${event}
+            and timestamp_ms >= ${fromMs} and timestamp_ms < ${toMs}
+          order by timestamp_ms, event_hash`.execute(db());
+        return rows.length === 0
+          ? []
+          : [{ bucketMs: fromMs, count: rows.length, packed: rows.map((row) => row.p) }];
       }
       const rows = await db()
         .selectFrom('report_funnel_events')

@@ -12,8 +12,8 @@ import {
 import {
   cartAbandonmentColumns,
   countFunnelColumns,
-  FUNNEL_BUCKET_MS,
-  funnelColumns,
+  type DecodedPart,
+  FunnelColumnsBuilder,
 } from './funnel-columns.js';
 import {
   type Bucket,
@@ -539,30 +539,45 @@ export function createReportsService(deps: {
       for (const name of ['Product Added', 'Order Completed']) if (!names.includes(name)) names.push(name);
     }
     const first = steps[0]?.event as string;
+    // Step 1's entries count only inside the period; later steps may follow within the window after it, and
+    // cart abandonment looks at adds and orders beyond it too.
     const onlyFirst =
-      steps.slice(1).every((step) => step.event !== first) && !(isCheckout && first === 'Product Added');
-    // Parts of about a week: the database reads them on separate connections, its cores side by side.
-    const parts = (fromMs: number, toMs: number) => {
-      const count = Math.min(4, Math.max(1, Math.ceil((toMs - fromMs) / (7 * DAY_MS))));
-      const size = Math.ceil((toMs - fromMs) / count / FUNNEL_BUCKET_MS) * FUNNEL_BUCKET_MS;
-      return Array.from({ length: count }, (_, k) => [
-        fromMs + k * size,
-        Math.min(toMs, fromMs + (k + 1) * size),
-      ]);
-    };
-    const perName = await Promise.all(
-      names.map(async (name) => {
-        // Step 1's entries count only inside the period; later steps may follow within the window after it.
-        const toMs = name === first && onlyFirst ? r.range.toMs : r.range.toMs + windowMs;
-        const chunks = await Promise.all(
-          parts(r.range.fromMs, toMs).map(([from, to]) =>
-            repo.funnelChunks(r.storeId, name, from as number, to as number),
-          ),
+      steps.slice(1).every((step) => step.event !== first) &&
+      !(isCheckout && (first === 'Product Added' || first === 'Order Completed'));
+    // Each name is read in parts of about FUNNEL_READ_ROWS rows (a part's span doubles or halves after each
+    // read), three reads in flight: the database works on a part while this process decodes the one before,
+    // and each part's rows are garbage before long (a month of rows held at once cost more in garbage
+    // collection than the reading; a read per hour of a rare event cost more in round trips).
+    const cursors = names.map((name, index) => ({
+      name: index,
+      fromMs: r.range.fromMs,
+      toMs: name === first && onlyFirst ? r.range.toMs : r.range.toMs + windowMs,
+      spanMs: 6 * 3_600_000,
+      parts: [] as { fromMs: number; part: DecodedPart }[],
+    }));
+    const builder = new FunnelColumnsBuilder();
+    let turn = 0;
+    const reader = async () => {
+      for (;;) {
+        const open = cursors.filter((cursor) => cursor.fromMs < cursor.toMs);
+        const cursor = open[turn++ % Math.max(1, open.length)];
+        if (cursor === undefined) return;
+        const fromMs = cursor.fromMs;
+        const toMs = Math.min(cursor.toMs, fromMs + cursor.spanMs);
+        cursor.fromMs = toMs;
+        const part = builder.decode(
+          await repo.funnelChunks(r.storeId, names[cursor.name] as string, fromMs, toMs),
         );
-        return chunks.flat();
-      }),
+        cursor.parts.push({ fromMs, part });
+        const rows = part.timeMs.length;
+        if (rows < FUNNEL_READ_ROWS / 2) cursor.spanMs *= 2;
+        else if (rows > FUNNEL_READ_ROWS * 2) cursor.spanMs = Math.max(3_600_000, cursor.spanMs / 2);
+      }
+    };
+    await Promise.all([reader(), reader(), reader()]);
+    const columns = builder.build(
+      cursors.map((cursor) => cursor.parts.sort((a, b) => a.fromMs - b.fromMs).map((p) => p.part)),
     );
-    const columns = funnelColumns(perName);
     const stepNames = steps.map((step) => names.indexOf(step.event as string));
     const common = { columns, stepNames, windowMs, fromMs: r.range.fromMs, toMs: r.range.toMs };
     const abandonment = isCheckout
@@ -1130,6 +1145,9 @@ export function createReportsService(deps: {
     },
   };
 }
+
+/** Rows a funnel reads per query: few enough to die young, enough to keep round trips rare. */
+const FUNNEL_READ_ROWS = 20_000;
 
 export type ProductSort = 'revenue' | 'views' | 'adds' | 'purchases' | 'units';
 export type AttributionDimension = 'channel' | 'source' | 'medium' | 'campaign';
