@@ -53,6 +53,15 @@ describe.each(STORES)('session store ($label)', ({ label }) => {
     }
   });
 
+  it('keeps assigning sessions after Redis forgets its scripts (a restart, SCRIPT FLUSH)', async () => {
+    const v = `v-${randomUUID()}`;
+    const t0 = 1_000_000_000_000;
+    const [before] = await store.assign(1, [browser([v], t0)], newId);
+    await redis?.script('FLUSH');
+    const [after] = await store.assign(1, [browser([v], t0 + MIN)], newId);
+    expect(after).toBe(before);
+  });
+
   it('keeps a visitor in one session until 30 minutes pass without events, oldest event first', async () => {
     const v = `v-${randomUUID()}`;
     const t0 = 1_000_000_000_000;

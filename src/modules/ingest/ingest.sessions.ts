@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from '../../platform/redis.js';
 import { DEFAULT_SESSION_INACTIVITY_MS, deriveSessionId, type SessionState } from './session-id.js';
 
@@ -156,6 +157,22 @@ end
 return out
 `;
 
+const ASSIGN_SHA = createHash('sha1').update(ASSIGN_SCRIPT).digest('hex');
+
+/**
+ * EVALSHA, not the script's text with every request (2 KB a Segment-style request with no session id). After a
+ * Redis restart or SCRIPT FLUSH the script is unknown: that call answers NOSCRIPT having done nothing, and is
+ * sent again with EVAL, which loads it.
+ */
+async function runAssign(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(ASSIGN_SHA, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return redis.eval(ASSIGN_SCRIPT, keys.length, ...keys, ...args);
+  }
+}
+
 /**
  * Production: one hash per visitor (`id`, `seen`), expiring an inactivity period after the last event. A
  * request's derived and joined sessions are read, decided and written in one script call (atomic, one round
@@ -217,7 +234,7 @@ export function createRedisSessionStore(deps: { redis: Redis; prefix: string }):
       if (asked.length === 0) return sessions;
       let replies: (string | null)[];
       try {
-        replies = (await deps.redis.eval(ASSIGN_SCRIPT, keys.length, ...keys, ...args)) as (string | null)[];
+        replies = (await runAssign(deps.redis, keys, args)) as (string | null)[];
       } catch (error) {
         for (const k of keys) recorded.delete(k); // not recorded after all
         throw error;

@@ -416,6 +416,13 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     });
   });
 
+  it('keeps taking events after Redis forgets its scripts (a restart, SCRIPT FLUSH)', async () => {
+    await t.redis?.script('FLUSH');
+    const event = pipelineEvent();
+    expect(await t.services.pipeline.buffer.append(storeId, [event])).toEqual({ duplicates: [] });
+    await waitStored(event.messageId);
+  });
+
   it('judges appends made at the same moment one after another, each with its own answer', async () => {
     // With Redis these go out in one script call; the answers must be those of three calls in a row.
     const module = extraPipeline({ maxLength: 4, memoryMax: 4 });
