@@ -11,6 +11,9 @@ import {
   packFunnelRows,
 } from './funnel-columns.js';
 
+/** An hour-aligned instant in 2026, past 2^32 ms like every real timestamp. */
+const BASE_MS = 1_790_000_000_000 - (1_790_000_000_000 % FUNNEL_BUCKET_MS);
+
 const NAMES = ['Product Viewed', 'Product Added', 'Checkout Started', 'Order Completed', 'Coupon Applied'];
 
 interface Row {
@@ -29,8 +32,8 @@ const rowArb = fc.record({
   name: fc.integer({ min: 0, max: NAMES.length - 1 }),
   // Few distinct instants, several hours apart at most: ties, hour boundaries and window edges all happen.
   timestampMs: fc.oneof(
-    fc.integer({ min: 0, max: 40 }).map((k) => FUNNEL_BUCKET_MS * 100 + k * 250_000),
-    fc.integer({ min: 0, max: 5 * FUNNEL_BUCKET_MS }).map((k) => FUNNEL_BUCKET_MS * 100 + k),
+    fc.integer({ min: 0, max: 40 }).map((k) => BASE_MS + k * 250_000),
+    fc.integer({ min: 0, max: 5 * FUNNEL_BUCKET_MS }).map((k) => BASE_MS + k),
   ),
   hash: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((bytes) => Buffer.from(bytes)),
   visitorKey: fc.integer({ min: 1, max: 6 }).map(key),
@@ -92,7 +95,7 @@ describe('funnels in columns', () => {
         fc.integer({ min: 0, max: 4 * FUNNEL_BUCKET_MS }),
         fc.integer({ min: 0, max: 4 * FUNNEL_BUCKET_MS }),
         (rows, stepNames, windowMs, fromOffset, span) => {
-          const fromMs = FUNNEL_BUCKET_MS * 100 + fromOffset;
+          const fromMs = BASE_MS + fromOffset;
           const toMs = fromMs + span;
           const steps = stepNames.map((name) => ({ event: NAMES[name] as string }));
           const events = asEvents(rows);
@@ -119,7 +122,7 @@ describe('funnels in columns', () => {
   });
 
   it('keeps the time order across event names, ties broken by event hash', () => {
-    const at = FUNNEL_BUCKET_MS * 7 + 123;
+    const at = BASE_MS + FUNNEL_BUCKET_MS * 7 + 123;
     const rows: Row[] = [
       {
         name: 1,

@@ -5,12 +5,11 @@ import type { FunnelCounts } from './funnel.js';
 
 /**
  * One funnel-index row as the repository packs it: event hash, visitor key, session key, cart key (8 bytes
- * each, all zero for none), then the milliseconds since its chunk's base time as 10 ASCII digits.
+ * each, all zero for none), then the milliseconds since its chunk's base time, 5 bytes big-endian.
  */
-export const FUNNEL_RECORD_BYTES = 42;
+export const FUNNEL_RECORD_BYTES = 37;
 export const FUNNEL_BUCKET_MS = 3_600_000;
 const OFFSET_AT = 32;
-const OFFSET_DIGITS = 10;
 
 /**
  * Rows of one event name in (time, event hash) order, times as offsets from `bucketMs`: `count` records
@@ -46,7 +45,7 @@ export function packFunnelRows(
       row.visitorKey.copy(packed, at + 8, 0, 8);
       row.sessionKey?.copy(packed, at + 16, 0, 8);
       row.cartKey?.copy(packed, at + 24, 0, 8);
-      packed.write(String(row.timestampMs - bucketMs).padStart(OFFSET_DIGITS, '0'), at + OFFSET_AT, 'latin1');
+      packed.writeUIntBE(row.timestampMs - bucketMs, at + OFFSET_AT, 5);
     }
     chunks.push({ bucketMs, count: end - start, packed });
     start = end;
@@ -173,13 +172,18 @@ function decode(
     }
     for (const packed of buffers) {
       for (let at = 0; at < packed.length; at += FUNNEL_RECORD_BYTES, row++) {
-        let offset = 0;
-        for (let d = at + OFFSET_AT; d < at + OFFSET_AT + OFFSET_DIGITS; d++) {
-          offset = offset * 10 + ((packed[d] as number) - 48);
-        }
-        out.timeMs[row] = chunk.bucketMs + offset;
-        out.hashHigh[row] = packed.readUInt32BE(at);
-        out.hashLow[row] = packed.readUInt32BE(at + 4);
+        const t = at + OFFSET_AT;
+        out.timeMs[row] = chunk.bucketMs + (packed[t] as number) * 4_294_967_296 + lowWord(packed, t + 1);
+        out.hashHigh[row] =
+          ((packed[at] as number) << 24) |
+          ((packed[at + 1] as number) << 16) |
+          ((packed[at + 2] as number) << 8) |
+          (packed[at + 3] as number);
+        out.hashLow[row] =
+          ((packed[at + 4] as number) << 24) |
+          ((packed[at + 5] as number) << 16) |
+          ((packed[at + 6] as number) << 8) |
+          (packed[at + 7] as number);
         out.visitor[row] = keys.visitor.idOf(packed, at + 8);
         out.session[row] = keys.session.idOf(packed, at + 16);
         out.cart[row] = keys.cart.idOf(packed, at + 24);
@@ -187,6 +191,17 @@ function decode(
     }
   }
   return out;
+}
+
+/** The unsigned 32-bit big-endian word at `at`. */
+function lowWord(buffer: Buffer, at: number): number {
+  return (
+    (((buffer[at] as number) << 24) |
+      ((buffer[at + 1] as number) << 16) |
+      ((buffer[at + 2] as number) << 8) |
+      (buffer[at + 3] as number)) >>>
+    0
+  );
 }
 
 /** `a` before `b`: earlier, or at the same millisecond with the smaller event hash. */
@@ -227,17 +242,29 @@ export class FunnelColumnsBuilder {
       carts: this.keys.cart.size,
     };
     const next = new Int32Array(lists.length);
+    // Each list's next time (Infinity when done): the pick compares times and only looks at hashes on ties.
+    const heads = new Float64Array(lists.length);
+    lists.forEach((list, k) => {
+      heads[k] = list.timeMs.length > 0 ? (list.timeMs[0] as number) : Number.POSITIVE_INFINITY;
+    });
     for (let out = 0; out < length; out++) {
-      let pick = -1;
-      for (let k = 0; k < lists.length; k++) {
-        const list = lists[k] as Decoded;
-        const at = next[k] as number;
-        if (at >= list.timeMs.length) continue;
-        if (pick === -1 || before(list, at, lists[pick] as Decoded, next[pick] as number)) pick = k;
+      let pick = 0;
+      for (let k = 1; k < lists.length; k++) {
+        const head = heads[k] as number;
+        const best = heads[pick] as number;
+        if (
+          head < best ||
+          (head === best &&
+            head !== Number.POSITIVE_INFINITY &&
+            before(lists[k] as Decoded, next[k] as number, lists[pick] as Decoded, next[pick] as number))
+        ) {
+          pick = k;
+        }
       }
       const list = lists[pick] as Decoded;
       const at = next[pick] as number;
       next[pick] = at + 1;
+      heads[pick] = at + 1 < list.timeMs.length ? (list.timeMs[at + 1] as number) : Number.POSITIVE_INFINITY;
       columns.timeMs[out] = list.timeMs[at] as number;
       columns.name[out] = pick;
       columns.visitor[out] = list.visitor[at] as number;

@@ -214,7 +214,9 @@ function stepMasks(steps: readonly FunnelStep[], events: readonly FunnelEvent[])
 
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numbers natively, several times faster than a compare callback on a funnel's
+  // hundred thousand step times.
+  const sorted = Float64Array.from(values).sort();
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1
     ? (sorted[middle] as number)

@@ -799,7 +799,7 @@ export function createReportsRepository(database: Database) {
       if (database.dialect === 'mysql') {
         const { rows } = await sql<{ p: Buffer }>`
           select concat(event_hash, visitor_key, coalesce(session_key, ${NO_KEY}), coalesce(cart_key, ${NO_KEY}),
-              lpad(timestamp_ms - ${fromMs}, 10, '0')) as p
+              unhex(lpad(hex(timestamp_ms - ${fromMs}), 10, '0'))) as p
           from report_funnel_events
           where store_id = ${storeId} and event = ${event}
             and timestamp_ms >= ${fromMs} and timestamp_ms < ${toMs}
