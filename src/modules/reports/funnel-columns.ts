@@ -106,7 +106,8 @@ export class KeyIds {
 
   private grow(): void {
     const old = this.table;
-    const capacity = (this.mask + 1) * 2;
+    // Four times larger: a month of a large store's visitors is a few rehashes from a small start.
+    const capacity = (this.mask + 1) * 4;
     this.mask = capacity - 1;
     this.table = new Int32Array(capacity * 3);
     for (let base = 0; base < old.length; base += 3) {
@@ -220,7 +221,7 @@ function before(a: Decoded, i: number, b: Decoded, j: number): boolean {
  * by all reads), then `build` from each name's decoded parts, in time order.
  */
 export class FunnelColumnsBuilder {
-  private keys = { visitor: new KeyIds(1 << 19), session: new KeyIds(1 << 19), cart: new KeyIds(1 << 14) };
+  private keys = { visitor: new KeyIds(1 << 16), session: new KeyIds(1 << 16), cart: new KeyIds() };
 
   decode(chunks: readonly FunnelChunk[]): DecodedPart {
     return decode(chunks, this.keys);

@@ -525,8 +525,8 @@ export function createReportsService(deps: {
   }
 
   /**
-   * A funnel of plain event steps (and its cart abandonment), from the funnel index in columns: each step's
-   * rows read packed, a few parts of the period side by side, and counted over typed arrays.
+   * A funnel of plain event steps (and its cart abandonment), from the funnel index: each step's rows read
+   * packed, in parts, and counted over typed arrays (funnel-columns.ts).
    */
   async function indexedFunnel(
     r: Resolved,
@@ -557,17 +557,23 @@ export function createReportsService(deps: {
     }));
     const builder = new FunnelColumnsBuilder();
     let turn = 0;
+    let failed = false;
     const reader = async () => {
-      for (;;) {
+      while (!failed) {
         const open = cursors.filter((cursor) => cursor.fromMs < cursor.toMs);
         const cursor = open[turn++ % Math.max(1, open.length)];
         if (cursor === undefined) return;
         const fromMs = cursor.fromMs;
         const toMs = Math.min(cursor.toMs, fromMs + cursor.spanMs);
         cursor.fromMs = toMs;
-        const part = builder.decode(
-          await repo.funnelChunks(r.storeId, names[cursor.name] as string, fromMs, toMs),
-        );
+        let chunks: Awaited<ReturnType<typeof repo.funnelChunks>>;
+        try {
+          chunks = await repo.funnelChunks(r.storeId, names[cursor.name] as string, fromMs, toMs);
+        } catch (error) {
+          failed = true; // the other readers stop at their next part
+          throw error;
+        }
+        const part = builder.decode(chunks);
         cursor.parts.push({ fromMs, part });
         const rows = part.timeMs.length;
         if (rows < FUNNEL_READ_ROWS / 2) cursor.spanMs *= 2;
@@ -636,7 +642,7 @@ export function createReportsService(deps: {
     };
   }
 
-  /** Any funnel (page steps, property filters, filters, breakdowns), from the raw events. */
+  /** The raw events `rawFunnel` counts: the steps' events (with properties where a step filters on them). */
   async function rawFunnelEvents(
     r: Resolved,
     steps: readonly FunnelStep[],
