@@ -148,12 +148,8 @@ interface Decoded {
   cart: Int32Array;
 }
 
-function decode(
-  chunks: readonly FunnelChunk[],
-  keys: { visitor: KeyIds; session: KeyIds; cart: KeyIds },
-): Decoded {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.count, 0);
-  const out: Decoded = {
+function emptyDecoded(total: number): Decoded {
+  return {
     timeMs: new Float64Array(total),
     hashHigh: new Uint32Array(total),
     hashLow: new Uint32Array(total),
@@ -161,6 +157,14 @@ function decode(
     session: new Int32Array(total),
     cart: new Int32Array(total),
   };
+}
+
+function decode(
+  chunks: readonly FunnelChunk[],
+  keys: { visitor: KeyIds; session: KeyIds; cart: KeyIds },
+): Decoded {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.count, 0);
+  const out = emptyDecoded(total);
   let row = 0;
   for (const chunk of chunks) {
     const buffers = Buffer.isBuffer(chunk.packed) ? [chunk.packed] : chunk.packed;
@@ -282,14 +286,7 @@ export type DecodedPart = Decoded;
 function concatParts(parts: readonly Decoded[]): Decoded {
   if (parts.length === 1) return parts[0] as Decoded;
   const total = parts.reduce((sum, part) => sum + part.timeMs.length, 0);
-  const out: Decoded = {
-    timeMs: new Float64Array(total),
-    hashHigh: new Uint32Array(total),
-    hashLow: new Uint32Array(total),
-    visitor: new Int32Array(total),
-    session: new Int32Array(total),
-    cart: new Int32Array(total),
-  };
+  const out = emptyDecoded(total);
   let at = 0;
   for (const part of parts) {
     out.timeMs.set(part.timeMs, at);
