@@ -442,6 +442,17 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     expect(await stored((second as PipelineEvent).messageId)).toBe(1);
   });
 
+  it('takes many full-size requests made at the same moment, each answered on its own', async () => {
+    // Thirty requests of 2,500 events: with Redis, 150,000 arguments, more than one function call can take.
+    const module = extraPipeline({ maxLength: 100_000, memoryMax: 100_000 });
+    const requests = Array.from({ length: 30 }, () => Array.from({ length: 2500 }, () => pipelineEvent()));
+    const repeated = { ...(requests[0]?.[0] as PipelineEvent) };
+    (requests[29] as PipelineEvent[])[2499] = repeated;
+    const results = await Promise.all(requests.map((events) => module.buffer.append(storeId, events)));
+    expect(results.slice(0, 29)).toEqual(Array.from({ length: 29 }, () => ({ duplicates: [] })));
+    expect(results[29]).toEqual({ duplicates: [2499] });
+  });
+
   it('dates an order from its earliest Order Completed when its events arrive out of order', async () => {
     const orderId = `late-${randomUUID()}`;
     const anonymousId = `buyer-${randomUUID()}`;

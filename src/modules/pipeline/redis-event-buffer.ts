@@ -104,6 +104,9 @@ const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
  * response say "duplicate" for the retries clients make within minutes, at a bounded memory cost. */
 export const SEEN_WINDOW_MS = 10 * 60_000;
 
+/** Arguments of one append script call at most (see `flush`). */
+const MAX_CALL_ARGUMENTS = 20_000;
+
 /** Seconds a client is told to wait when Redis is unreachable or the stream is full. */
 const RETRY_AFTER_S = 5;
 
@@ -127,9 +130,7 @@ export function createRedisEventBuffer(deps: {
     reject(error: unknown): void;
   }
   let queued: Queued[] = [];
-  const flush = () => {
-    const batch = queued;
-    queued = [];
+  const send = (batch: Queued[]) => {
     const keyArgs: string[] = [keys.stream, keys.backlog];
     const argv: (string | number)[] = [deps.maxLength, SEEN_WINDOW_MS * 2, batch.length];
     for (const item of batch) {
@@ -144,11 +145,34 @@ export function createRedisEventBuffer(deps: {
     const fail = (error: unknown) => {
       for (const item of batch) item.reject(error);
     };
-    redis.evalsha(APPEND_SHA, keyArgs.length, ...keyArgs, ...argv).then(settle, (error: unknown) => {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        redis.eval(APPEND_SCRIPT, keyArgs.length, ...keyArgs, ...argv).then(settle, fail);
-      } else fail(error);
-    });
+    try {
+      redis.evalsha(APPEND_SHA, keyArgs.length, ...keyArgs, ...argv).then(settle, (error: unknown) => {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+          redis.eval(APPEND_SCRIPT, keyArgs.length, ...keyArgs, ...argv).then(settle, fail);
+        } else fail(error);
+      });
+    } catch (error) {
+      // Runs in setImmediate: a throw here would take the process down; the requests get a 503 instead.
+      fail(error);
+    }
+  };
+  // A call carries at most MAX_CALL_ARGUMENTS arguments (a request alone has at most 2 × 2,500 + 2): the
+  // arguments are spread into one function call, and one script should not hold Redis for long.
+  const flush = () => {
+    const all = queued;
+    queued = [];
+    let batch: Queued[] = [];
+    let size = 0;
+    for (const item of all) {
+      if (batch.length > 0 && size + item.args.length > MAX_CALL_ARGUMENTS) {
+        send(batch);
+        batch = [];
+        size = 0;
+      }
+      batch.push(item);
+      size += item.args.length + 2;
+    }
+    if (batch.length > 0) send(batch);
   };
   const run = (seen: [string, string], args: (string | number)[]): Promise<unknown> =>
     new Promise((resolve, reject) => {
