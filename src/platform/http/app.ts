@@ -13,6 +13,9 @@ import { AppError, problemOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RouteAccess } from './route-access.js';
 
+/** How long a closing server still answers (503) requests that arrive on open keep-alive connections. */
+const SHUTDOWN_GRACE_MS = 1000;
+
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
   import('node:http').IncomingMessage,
@@ -109,14 +112,30 @@ export async function createHttpApp(
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Our own answer while closing (below): problem+json with Retry-After, so a client retries elsewhere.
     return503OnClosing: false,
+    // Idle keep-alive connections are closed by the preClose hook below after a grace period, not at once.
+    forceCloseConnections: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Graceful shutdown: requests already being handled finish; one that arrives on an open keep-alive
   // connection after close() began is refused with 503 + Retry-After (never half-handled), and its
   // connection closed so the client reconnects to another instance.
+  // An idle keep-alive connection is not closed at once: a request the client sent just before the close
+  // would meet a reset (the server had not read it yet). For SHUTDOWN_GRACE_MS such requests get the 503
+  // below, then idle connections are closed every 250 ms (a request finishing makes its connection idle).
   let closing = false;
+  let idleSweep: NodeJS.Timeout | null = null;
   app.addHook('preClose', async () => {
     closing = true;
+    const sweep = () => app.server.closeIdleConnections();
+    idleSweep = setTimeout(() => {
+      sweep();
+      idleSweep = setInterval(sweep, 250);
+      idleSweep.unref();
+    }, SHUTDOWN_GRACE_MS);
+    idleSweep.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (idleSweep) clearTimeout(idleSweep);
   });
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return;
