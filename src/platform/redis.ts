@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 export type { Redis };
@@ -38,4 +39,26 @@ export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void
     };
     redis.on('ready', onReady);
   });
+}
+
+/**
+ * A Lua script called by its SHA1 (EVALSHA), not with its text on every call. After a Redis restart or
+ * SCRIPT FLUSH the script is unknown: that call answers NOSCRIPT having done nothing, and is sent again with
+ * EVAL, which loads it. (The client reconnects only on READONLY error replies.) A throw while building the
+ * call (too many arguments to spread) becomes a rejection, never an exception in the caller's timer.
+ */
+export function redisScript(source: string) {
+  const sha = createHash('sha1').update(source).digest('hex');
+  return async (
+    redis: Redis,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(source, keys.length, ...keys, ...args);
+    }
+  };
 }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from '../../platform/redis.js';
+import { type Redis, redisScript } from '../../platform/redis.js';
 import { DEFAULT_SESSION_INACTIVITY_MS, deriveSessionId, type SessionState } from './session-id.js';
 
 /** One event asking for its session: by visitor (anonymousId, then userId), at its event time. */
@@ -157,21 +156,7 @@ end
 return out
 `;
 
-const ASSIGN_SHA = createHash('sha1').update(ASSIGN_SCRIPT).digest('hex');
-
-/**
- * EVALSHA, not the script's text with every request (2 KB a Segment-style request with no session id). After a
- * Redis restart or SCRIPT FLUSH the script is unknown: that call answers NOSCRIPT having done nothing, and is
- * sent again with EVAL, which loads it.
- */
-async function runAssign(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
-  try {
-    return await redis.evalsha(ASSIGN_SHA, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return redis.eval(ASSIGN_SCRIPT, keys.length, ...keys, ...args);
-  }
-}
+const runAssign = redisScript(ASSIGN_SCRIPT);
 
 /**
  * Production: one hash per visitor (`id`, `seen`), expiring an inactivity period after the last event. A

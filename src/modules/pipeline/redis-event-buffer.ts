@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
-import type { Redis } from '../../platform/redis.js';
+import { type Redis, redisScript } from '../../platform/redis.js';
 import { type AppendResult, BufferUnavailableError, type EventBuffer } from './event-buffer.js';
 import { encodeEvent, type PipelineEvent } from './pipeline-event.js';
 
@@ -98,7 +97,7 @@ if total > 0 then redis.call('INCRBY', KEYS[2], total) end
 return replies
 `;
 
-const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex');
+const runAppend = redisScript(APPEND_SCRIPT);
 
 /** How long a messageId is remembered at ingest. The database's unique key dedups forever; this only lets the
  * response say "duplicate" for the retries clients make within minutes, at a bounded memory cost. */
@@ -119,10 +118,8 @@ export function createRedisEventBuffer(deps: {
   const { redis, keys } = deps;
 
   // Appends of concurrent requests that arrive in the same event-loop turn go out as one script call (see
-  // APPEND_SCRIPT); each request still gets its own verdict.
-  // EVALSHA: sending the script's text with every call was a third of the bytes ingest wrote to Redis. After
-  // a Redis restart (or SCRIPT FLUSH) the script is unknown: that call answers NOSCRIPT, having done nothing,
-  // and is sent again with EVAL, which loads it. (The client reconnects only on READONLY error replies.)
+  // APPEND_SCRIPT); each request still gets its own verdict. By SHA1 (`redisScript`): sending the script's
+  // text with every call was a third of the bytes ingest wrote to Redis.
   interface Queued {
     seen: [string, string];
     args: (string | number)[];
@@ -145,16 +142,9 @@ export function createRedisEventBuffer(deps: {
     const fail = (error: unknown) => {
       for (const item of batch) item.reject(error);
     };
-    try {
-      redis.evalsha(APPEND_SHA, keyArgs.length, ...keyArgs, ...argv).then(settle, (error: unknown) => {
-        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-          redis.eval(APPEND_SCRIPT, keyArgs.length, ...keyArgs, ...argv).then(settle, fail);
-        } else fail(error);
-      });
-    } catch (error) {
-      // Runs in setImmediate: a throw here would take the process down; the requests get a 503 instead.
-      fail(error);
-    }
+    // Runs in setImmediate: any failure, even in building the call, must reach the requests (a 503), not
+    // the process.
+    runAppend(redis, keyArgs, argv).then(settle, fail);
   };
   // A call carries at most MAX_CALL_ARGUMENTS arguments (a request alone has at most 2 × 2,500 + 2): the
   // arguments are spread into one function call, and one script should not hold Redis for long.
