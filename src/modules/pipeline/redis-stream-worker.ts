@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { WorkerCrashPoint } from '../../platform/config.js';
 import type { Logger } from '../../platform/log.js';
-import { type Redis, waitForRedis } from '../../platform/redis.js';
+import { type Redis, redisScript, waitForRedis } from '../../platform/redis.js';
 import {
   createSleeper,
   DatabaseUnavailableError,
@@ -85,6 +85,9 @@ if total > 0 then redis.call('DECRBY', KEYS[2], total) end
 return total
 `;
 
+const runEnsureGroup = redisScript(ENSURE_GROUP_SCRIPT);
+const runAck = redisScript(ACK_SCRIPT);
+
 /** `[id, [field, value, …]]` as XREADGROUP/XCLAIM/XAUTOCLAIM return them; nil for deleted entries. */
 function toEntries(raw: unknown): Entry[] {
   if (!Array.isArray(raw)) return [];
@@ -150,14 +153,14 @@ export function createRedisStreamWorker(deps: {
   let backgroundError: unknown = null;
 
   async function ensureGroup(): Promise<void> {
-    await redis.eval(ENSURE_GROUP_SCRIPT, 1, keys.stream, keys.group);
+    await runEnsureGroup(redis, [keys.stream], [keys.group]);
   }
 
   async function acknowledge(entries: Entry[]): Promise<void> {
     if (entries.length === 0) return;
     const args: (string | number)[] = [keys.group];
     for (const entry of entries) args.push(entry.id, entry.count);
-    await redis.eval(ACK_SCRIPT, 3, keys.stream, keys.backlog, keys.failures, ...args);
+    await runAck(redis, [keys.stream, keys.backlog, keys.failures], args);
   }
 
   async function countFailure(entries: Entry[]): Promise<number[]> {
