@@ -41,6 +41,8 @@ const REPORT_TABLES = [
   ['report_daily_dims', 'day'],
   ['report_daily_pages', 'day'],
   ['report_daily_products', 'day'],
+  ['report_daily_orders', 'day'],
+  ['report_daily_customers', 'day'],
   ['report_visitor_days', 'day'],
   ['report_visitor_pairs', 'day'],
   ['report_state', null],

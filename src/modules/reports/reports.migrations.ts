@@ -7,7 +7,7 @@ import {
   type ModuleMigration,
   types,
 } from '../../platform/db/schema.js';
-import { linkCustomerOrders } from './rollups.repository.js';
+import { linkCustomerOrders, refreshOrderDays } from './rollups.repository.js';
 
 /**
  * Dimension values, paths and ids are keys here: `Google` and `google` are two sources on SQLite, so MySQL
@@ -276,6 +276,48 @@ export const reportsMigrations: ModuleMigration[] = [
       for (const table of ['report_sessions', 'report_funnel_events', 'report_visitor_days']) {
         await compressRows(ctx, table);
       }
+    },
+  },
+  {
+    // A period's eCommerce totals from a row per day and currency/coupon group, and its customers from a row
+    // per day and chain neighbours, instead of grouping every order of the period (refreshOrderDays).
+    name: '202611290100_reports_daily_orders',
+    async up(ctx) {
+      const t = types(ctx.dialect);
+      await createTable(ctx, 'report_daily_orders')
+        .addColumn('store_id', t.ref, (c) => c.notNull())
+        .addColumn('day', t.int, (c) => c.notNull())
+        .addColumn('is_test', t.bool, (c) => c.notNull())
+        .addColumn('currency', t.string(3), (c) => c.notNull())
+        .addColumn('coupon', key(ctx, 255), (c) => c.notNull())
+        .addColumn('orders', t.int, (c) => c.notNull())
+        .addColumn('net_e4', t.bigint, (c) => c.notNull())
+        .addColumn('net_store_e4', t.bigint, (c) => c.notNull())
+        .addColumn('unconverted', t.int, (c) => c.notNull())
+        .addColumn('returning_orders', t.int, (c) => c.notNull())
+        .addColumn('discount_store_e4', t.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('report_daily_orders_pk', [
+          'store_id',
+          'day',
+          'is_test',
+          'currency',
+          'coupon',
+        ])
+        .execute();
+      await createTable(ctx, 'report_daily_customers')
+        .addColumn('store_id', t.ref, (c) => c.notNull())
+        .addColumn('day', t.int, (c) => c.notNull())
+        .addColumn('prev_order_ms', t.timeMs, (c) => c.notNull())
+        .addColumn('next_order_ms', t.timeMs, (c) => c.notNull())
+        .addColumn('orders', t.int, (c) => c.notNull())
+        .addPrimaryKeyConstraint('report_daily_customers_pk', [
+          'store_id',
+          'day',
+          'prev_order_ms',
+          'next_order_ms',
+        ])
+        .execute();
+      await refreshOrderDays(ctx.db, null, null);
     },
   },
 ];

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
 import { type FunnelChunk, packFunnelRows } from './funnel-columns.js';
+import type { DayRange } from './report-time.js';
 import type { ReportSessionsTable, ReportsTables } from './reports.tables.js';
 import type { OrderItem, SessionDims } from './rollup-model.js';
 
@@ -187,18 +188,6 @@ const n = (value: unknown): number => (value === null || value === undefined ? 0
 /** The packed funnel rows' "none" for a missing session or cart key. */
 const NO_KEY = Buffer.alloc(8);
 const hexOf = (value: Buffer | null): string | null => (value === null ? null : value.toString('hex'));
-
-/** The order summary's per-(currency, coupon) figures that add up across parts of a period. */
-const SUMMED_ORDER_FIELDS = [
-  'orders',
-  'net_e4',
-  'net_store_e4',
-  'unconverted',
-  'returning_orders',
-  'discount_e4',
-  'first_orders',
-  'only_orders',
-] as const;
 
 export type ReportsRepository = ReturnType<typeof createReportsRepository>;
 
@@ -468,60 +457,42 @@ export function createReportsRepository(database: Database) {
      * customer's previous and next orders, instead of a count per customer. Test orders are not in those
      * links, so with test orders included the customers are counted per customer as before.
      */
-    async orderSummary(storeId: number, fromMs: number, toMs: number, includeTest: boolean) {
-      const base = () =>
-        db()
-          .selectFrom('report_orders')
-          .where('store_id', '=', storeId)
-          .where('placed_at_ms', '>=', fromMs)
-          .where('placed_at_ms', '<', toMs)
-          .where('is_counted', '=', 1)
-          .where('is_test', 'in', testFlags(includeTest));
-      const isFirst = sql`${sql.ref('customer_key')} is not null
-        and (${sql.ref('prev_order_ms')} is null or ${sql.ref('prev_order_ms')} < ${fromMs})`;
-      const isOnly = sql`${isFirst} and (${sql.ref('next_order_ms')} is null or ${sql.ref('next_order_ms')} >= ${toMs})`;
-      // The period in two halves on two connections: the grouping (a temporary table per query) is most of
-      // the time, and the database's cores work side by side.
-      const middleMs = fromMs + Math.floor((toMs - fromMs) / 2);
-      const groupsOf = (partFromMs: number, partToMs: number) =>
-        base()
-          .where('placed_at_ms', '>=', partFromMs)
-          .where('placed_at_ms', '<', partToMs)
-          .select((eb) => [
-            'currency',
-            'coupon',
-            eb.fn.countAll<number>().as('orders'),
-            eb.fn.sum<number>('net_e4').as('net_e4'),
-            eb.fn.sum<number>('net_store_e4').as('net_store_e4'),
-            eb.fn.sum<number>(sql`case when ${sql.ref('rate')} is null then 1 else 0 end`).as('unconverted'),
-            eb.fn.sum<number>('is_returning').as('returning_orders'),
-            eb.fn.sum<number>('discount_store_e4').as('discount_e4'),
-            eb.fn.sum<number>(sql`case when ${isFirst} then 1 else 0 end`).as('first_orders'),
-            eb.fn.sum<number>(sql`case when ${isOnly} then 1 else 0 end`).as('only_orders'),
-          ])
-          .groupBy(['currency', 'coupon'])
-          .execute();
-      const groupsQuery = Promise.all([groupsOf(fromMs, middleMs), groupsOf(middleMs, toMs)]).then(
-        ([early, late]) => {
-          const merged = new Map<string, (typeof early)[number]>();
-          for (const row of [...early, ...late]) {
-            const key = `${row.currency}\u0000${row.coupon}`;
-            const into = merged.get(key);
-            if (!into) {
-              merged.set(key, { ...row });
-              continue;
-            }
-            for (const field of SUMMED_ORDER_FIELDS) into[field] = n(into[field]) + n(row[field]);
-          }
-          return [...merged.values()];
-        },
-      );
-      const perCustomer = includeTest
+    /**
+     * A period's counted orders by currency and coupon, and its customers and repeat customers, from the daily
+     * order rollups (refreshOrderDays): a customer per order whose customer's previous order is before the
+     * period, a repeat customer per such order whose next order is inside it. With test orders included
+     * (they are not in the chain) customers are counted per customer over the orders themselves.
+     */
+    async orderSummary(storeId: number, range: DayRange, includeTest: boolean) {
+      const groupsQuery = db()
+        .selectFrom('report_daily_orders')
+        .where('store_id', '=', storeId)
+        .where('day', '>=', range.fromDay)
+        .where('day', '<=', range.toDay)
+        .where('is_test', 'in', testFlags(includeTest))
+        .select((eb) => [
+          'currency',
+          'coupon',
+          eb.fn.sum<number>('orders').as('orders'),
+          eb.fn.sum<number>('net_e4').as('net_e4'),
+          eb.fn.sum<number>('net_store_e4').as('net_store_e4'),
+          eb.fn.sum<number>('unconverted').as('unconverted'),
+          eb.fn.sum<number>('returning_orders').as('returning_orders'),
+          eb.fn.sum<number>('discount_store_e4').as('discount_e4'),
+        ])
+        .groupBy(['currency', 'coupon'])
+        .execute();
+      const customersQuery = includeTest
         ? db()
             .selectFrom(
-              base()
-                .select((eb) => ['customer_key', eb.fn.countAll<number>().as('n')])
+              db()
+                .selectFrom('report_orders')
+                .where('store_id', '=', storeId)
+                .where('placed_at_ms', '>=', range.fromMs)
+                .where('placed_at_ms', '<', range.toMs)
+                .where('is_counted', '=', 1)
                 .where('customer_key', 'is not', null)
+                .select((eb) => ['customer_key', eb.fn.countAll<number>().as('n')])
                 .groupBy('customer_key')
                 .as('c'),
             )
@@ -530,10 +501,22 @@ export function createReportsRepository(database: Database) {
               eb.fn.sum<number>(sql`case when ${sql.ref('c.n')} > 1 then 1 else 0 end`).as('repeaters'),
             ])
             .executeTakeFirst()
-        : null;
-      const [groups, customers] = await Promise.all([groupsQuery, perCustomer]);
-      const firstOrders = groups.reduce((sum, row) => sum + n(row.first_orders), 0);
-      const onlyOrders = groups.reduce((sum, row) => sum + n(row.only_orders), 0);
+        : db()
+            .selectFrom('report_daily_customers')
+            .where('store_id', '=', storeId)
+            .where('day', '>=', range.fromDay)
+            .where('day', '<=', range.toDay)
+            .where('prev_order_ms', '<', range.fromMs)
+            .select((eb) => [
+              eb.fn.sum<number>('orders').as('customers'),
+              eb.fn
+                .sum<number>(
+                  sql`case when ${sql.ref('next_order_ms')} < ${range.toMs} then ${sql.ref('orders')} else 0 end`,
+                )
+                .as('repeaters'),
+            ])
+            .executeTakeFirst();
+      const [groups, customers] = await Promise.all([groupsQuery, customersQuery]);
       return {
         groups: groups.map((row) => ({
           currency: row.currency,
@@ -545,8 +528,8 @@ export function createReportsRepository(database: Database) {
           returningOrders: n(row.returning_orders),
           discountE4: n(row.discount_e4),
         })),
-        customers: customers === null ? firstOrders : n(customers?.customers),
-        repeatCustomers: customers === null ? firstOrders - onlyOrders : n(customers?.repeaters),
+        customers: n(customers?.customers),
+        repeatCustomers: n(customers?.repeaters),
       };
     },
 

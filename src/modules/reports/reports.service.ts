@@ -779,7 +779,7 @@ export function createReportsService(deps: {
         // The rollup reads are independent: they run side by side on the pool's connections.
         const [{ totals, series }, unfiltered] = await Promise.all([
           trafficAndOrders(r, range, granularity, false),
-          isFiltered(r) ? null : repo.orderSummary(r.storeId, range.fromMs, range.toMs, r.includeTest),
+          isFiltered(r) ? null : repo.orderSummary(r.storeId, range, r.includeTest),
         ]);
         let byCurrency: {
           currency: string;

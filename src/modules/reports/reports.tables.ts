@@ -187,6 +187,39 @@ export interface RawStoresTable {
   deleted_at: number | null;
 }
 
+/**
+ * Per local day, test flag, currency and coupon: the counted orders of `report_orders` summed, so an
+ * eCommerce period reads a row per day and group instead of every order. Recomputed from `report_orders` for
+ * each day whose orders change (refreshOrderDays), never adjusted by difference.
+ */
+export interface ReportDailyOrdersTable {
+  store_id: number;
+  day: number;
+  is_test: number;
+  currency: string;
+  coupon: string;
+  orders: number;
+  net_e4: number;
+  net_store_e4: number;
+  unconverted: number;
+  returning_orders: number;
+  discount_store_e4: number;
+}
+
+/**
+ * Per local day and customer-chain neighbours: counted non-test orders with a customer, by their customer's
+ * previous and next order time (NO_PREVIOUS_ORDER_MS / NO_NEXT_ORDER_MS when none). A period's customers are
+ * its orders whose previous order is before it, repeat customers those of them whose next order is inside it:
+ * a customer with one order shares a row per day with every other such customer.
+ */
+export interface ReportDailyCustomersTable {
+  store_id: number;
+  day: number;
+  prev_order_ms: number;
+  next_order_ms: number;
+  orders: number;
+}
+
 export interface ReportsTables {
   report_state: ReportStateTable;
   report_sessions: ReportSessionsTable;
@@ -195,6 +228,8 @@ export interface ReportsTables {
   report_daily_pages: ReportDailyPagesTable;
   report_daily_products: ReportDailyProductsTable;
   report_orders: ReportOrdersTable;
+  report_daily_orders: ReportDailyOrdersTable;
+  report_daily_customers: ReportDailyCustomersTable;
   report_visitor_days: ReportVisitorDaysTable;
   report_visitor_pairs: ReportVisitorPairsTable;
   report_currency_rates: ReportCurrencyRatesTable;

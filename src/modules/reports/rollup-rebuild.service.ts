@@ -115,6 +115,10 @@ export function createRollupRebuilder(deps: {
     }
     await repo.upsertOrders(storeId, orders, tx);
     await repo.setReturning(storeId, [...changedOthers], tx);
+    // This day (the rows it held may carry another zone's day number) and the days of relinked orders.
+    const orderDays = new Set<number>([day]);
+    for (const order of [...previous.values(), ...orders, ...changedOthers]) orderDays.add(order.day);
+    await repo.refreshOrderDays(storeId, orderDays, tx);
 
     // Sessions that started this day, from the raw events around it; and this day's product events.
     const events = await repo.loadEventsBetween(

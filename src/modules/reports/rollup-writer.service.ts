@@ -193,6 +193,10 @@ export function createRollupWriter(deps: {
       }
       await repo.upsertOrders(storeId, next, tx);
       await repo.setReturning(storeId, [...changedOthers], tx);
+      // The daily order rollups of every day these rows left, entered or were relinked on.
+      const days = new Set<number>();
+      for (const order of [...previous.values(), ...next, ...changedOthers]) days.add(order.day);
+      await repo.refreshOrderDays(storeId, days, tx);
     }
 
     // Order counts of new sessions and of sessions whose orders changed.

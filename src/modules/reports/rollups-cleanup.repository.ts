@@ -20,6 +20,8 @@ const DAILY = [
   'report_daily_dims',
   'report_daily_pages',
   'report_daily_products',
+  'report_daily_orders',
+  'report_daily_customers',
   'report_visitor_days',
   'report_visitor_pairs',
 ] as const;

@@ -352,6 +352,48 @@ export async function linkCustomerOrders(
   }
 }
 
+/** `report_daily_customers`' neighbour times for an order that has no previous or no next order. */
+export const NO_PREVIOUS_ORDER_MS = -1;
+export const NO_NEXT_ORDER_MS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Recomputes the daily order rollups (`report_daily_orders`, `report_daily_customers`) of these local days
+ * from `report_orders`: of one store, or of every store and day (`null`, after a bulk load or to fill the
+ * tables once). Callers pass every day whose order rows they inserted, deleted, moved or relinked, inside
+ * the same transaction; the result never depends on what the rows held before.
+ */
+export async function refreshOrderDays(
+  db: Kysely<unknown>,
+  storeId: number | null,
+  days: readonly number[] | null,
+): Promise<void> {
+  if (days !== null && days.length === 0) return;
+  const parts = days === null ? [null] : chunks([...new Set(days)], KEYS_PER_QUERY);
+  for (const part of parts) {
+    const where = sql.join(
+      [
+        storeId === null ? sql`1 = 1` : sql`store_id = ${storeId}`,
+        part === null ? sql`1 = 1` : sql`day in (${sql.join(part)})`,
+      ],
+      sql` and `,
+    );
+    await sql`delete from report_daily_orders where ${where}`.execute(db);
+    await sql`delete from report_daily_customers where ${where}`.execute(db);
+    await sql`insert into report_daily_orders (store_id, day, is_test, currency, coupon, orders, net_e4,
+        net_store_e4, unconverted, returning_orders, discount_store_e4)
+      select store_id, day, is_test, currency, coupon, count(*), sum(net_e4), coalesce(sum(net_store_e4), 0),
+        sum(case when rate is null then 1 else 0 end), sum(is_returning), coalesce(sum(discount_store_e4), 0)
+      from report_orders where ${where} and is_counted = 1
+      group by store_id, day, is_test, currency, coupon`.execute(db);
+    const prev = sql`coalesce(prev_order_ms, ${NO_PREVIOUS_ORDER_MS})`;
+    const next = sql`coalesce(next_order_ms, ${NO_NEXT_ORDER_MS})`;
+    await sql`insert into report_daily_customers (store_id, day, prev_order_ms, next_order_ms, orders)
+      select store_id, day, ${prev}, ${next}, count(*)
+      from report_orders where ${where} and is_counted = 1 and is_test = 0 and customer_key is not null
+      group by store_id, day, ${prev}, ${next}`.execute(db);
+  }
+}
+
 export interface CurrencyRate {
   currency: string;
   validFromMs: number;
@@ -778,9 +820,15 @@ export function createRollupsRepository(database: Database) {
       }
     },
 
-    /** After a bulk load: see linkCustomerOrders. */
-    linkCustomerOrders: (storeId: number) =>
-      linkCustomerOrders(database.typed<unknown>(), database.dialect, storeId),
+    /** After a bulk load: see linkCustomerOrders; then the store's daily order rollups, every day. */
+    async linkCustomerOrders(storeId: number) {
+      await linkCustomerOrders(database.typed<unknown>(), database.dialect, storeId);
+      await refreshOrderDays(database.typed<unknown>(), storeId, null);
+    },
+
+    /** See refreshOrderDays. */
+    refreshOrderDays: (storeId: number, days: Iterable<number>, tx: TransactionHandle) =>
+      refreshOrderDays(database.typed<unknown>(tx), storeId, [...days]),
 
     /** Each visitor's active days with their session counts. */
     async loadVisitorDays(
@@ -1116,6 +1164,8 @@ export function createRollupsRepository(database: Database) {
         'report_daily_pages',
         'report_daily_products',
         'report_orders',
+        'report_daily_orders',
+        'report_daily_customers',
         'report_visitor_days',
         'report_visitor_pairs',
         'report_funnel_events',
