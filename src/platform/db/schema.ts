@@ -110,3 +110,16 @@ export async function compressRows(ctx: MigrationContext, table: string): Promis
     if (!REFUSED_OPTION.has(Number((error as { errno?: unknown }).errno))) throw error;
   }
 }
+
+/**
+ * Back to InnoDB's default row format, for a table compressRows made smaller by too little for what
+ * decompressing costs on reads. Rebuilds the table once; SQLite: nothing to do.
+ */
+export async function uncompressRows(ctx: MigrationContext, table: string): Promise<void> {
+  if (ctx.dialect !== 'mysql') return;
+  try {
+    await sql`alter table ${sql.table(table)} row_format=dynamic key_block_size=0`.execute(ctx.db);
+  } catch (error) {
+    if (!REFUSED_OPTION.has(Number((error as { errno?: unknown }).errno))) throw error;
+  }
+}
