@@ -8,7 +8,7 @@ import {
   types,
   uncompressRows,
 } from '../../platform/db/schema.js';
-import { linkCustomerOrders, refreshOrderDays } from './rollups.repository.js';
+import { linkCustomerOrders, refreshOrderDays, refreshOrderTouches } from './rollups.repository.js';
 
 /**
  * Dimension values, paths and ids are keys here: `Google` and `google` are two sources on SQLite, so MySQL
@@ -329,6 +329,33 @@ export const reportsMigrations: ModuleMigration[] = [
     name: '202611290110_reports_funnel_uncompressed',
     async up(ctx) {
       await uncompressRows(ctx, 'report_funnel_events');
+    },
+  },
+  {
+    // Attribution from the orders alone: each order keeps its first and last touch (refreshOrderTouches),
+    // and a visitor's orders are found by visitor when their sessions change.
+    name: '202611290120_reports_order_touches',
+    async up(ctx) {
+      for (const side of ['last', 'first']) {
+        for (const [name, length] of [
+          ['channel', 16],
+          ['source', 255],
+          ['medium', 255],
+          ['campaign', 255],
+        ] as const) {
+          await ctx.db.schema
+            .alterTable('report_orders')
+            .addColumn(`${side}_${name}`, key(ctx, length), (c) => c.notNull().defaultTo(''))
+            .execute();
+        }
+      }
+      await createIndex(ctx, 'report_orders', 'report_orders_visitor', ['store_id', 'visitor_key']);
+      const stores = await sql<{ store_id: number }>`select distinct store_id from report_orders`.execute(
+        ctx.db,
+      );
+      for (const row of stores.rows) {
+        await refreshOrderTouches(ctx.db, ctx.dialect, Number(row.store_id), null);
+      }
     },
   },
 ];

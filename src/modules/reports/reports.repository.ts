@@ -602,92 +602,51 @@ export function createReportsRepository(database: Database) {
     },
 
     /**
-     * Counted orders of a period with their last touch (the landing of the order's session) and first touch
-     * (the landing of the visitor's first session), for attribution.
+     * Counted orders of a period by first and last touch in one dimension (the touches each order keeps,
+     * refreshOrderTouches): per pair of values, or per order (`perOrder`, to filter them by id).
      */
-    async attributedOrders(storeId: number, fromMs: number, toMs: number, includeTest: boolean) {
-      // Three bounded reads instead of one correlated join (whose plan MariaDB could turn into a scan of the
-      // sessions per order): the period's orders; their sessions by key (last touch); and every session of
-      // their visitors through the (visitor, start) index, whose earliest is the first touch. Work grows
-      // with the orders of the period and their buyers' sessions, never with all sessions.
-      const orders = await db()
+    async attributedOrders(
+      storeId: number,
+      fromMs: number,
+      toMs: number,
+      includeTest: boolean,
+      dimension: 'channel' | 'source' | 'medium' | 'campaign',
+      perOrder: boolean,
+    ): Promise<{ orderId: string | null; first: string; last: string; orders: number; revenueE4: number }[]> {
+      const first = `first_${dimension}` as const;
+      const last = `last_${dimension}` as const;
+      const base = db()
         .selectFrom('report_orders')
-        .select(['order_id', 'net_store_e4', 'session_key', 'visitor_key'])
         .where('store_id', '=', storeId)
         .where('placed_at_ms', '>=', fromMs)
         .where('placed_at_ms', '<', toMs)
         .where('is_counted', '=', 1)
-        .where('is_test', 'in', testFlags(includeTest))
+        .where('is_test', 'in', testFlags(includeTest));
+      if (perOrder) {
+        const rows = await base.select(['order_id', first, last, 'net_store_e4']).execute();
+        return rows.map((row) => ({
+          orderId: row.order_id,
+          first: row[first],
+          last: row[last],
+          orders: 1,
+          revenueE4: n(row.net_store_e4),
+        }));
+      }
+      const rows = await base
+        .select((eb) => [
+          first,
+          last,
+          eb.fn.countAll<number>().as('orders'),
+          eb.fn.sum<number>('net_store_e4').as('revenue_e4'),
+        ])
+        .groupBy([first, last])
         .execute();
-      type Touch = { channel: string; source: string; medium: string; campaign: string };
-      const touchOf = (row: {
-        channel: string;
-        utm_source: string;
-        utm_medium: string;
-        utm_campaign: string;
-      }): Touch => ({
-        channel: row.channel,
-        source: row.utm_source,
-        medium: row.utm_medium,
-        campaign: row.utm_campaign,
-      });
-      const touchColumns = ['channel', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
-      const sessionKeys = [
-        ...new Set(orders.flatMap((o) => (o.session_key ? [o.session_key.toString('hex')] : []))),
-      ];
-      const visitorKeys = [
-        ...new Set(orders.flatMap((o) => (o.visitor_key ? [o.visitor_key.toString('hex')] : []))),
-      ];
-      const last = new Map<string, Touch>();
-      const first = new Map<string, { startedAtMs: number; landingHash: Buffer; touch: Touch }>();
-      const reads: Promise<void>[] = [];
-      for (let i = 0; i < sessionKeys.length; i += 1000) {
-        const part = sessionKeys.slice(i, i + 1000).map((key) => Buffer.from(key, 'hex'));
-        reads.push(
-          (async () => {
-            const rows = await db()
-              .selectFrom('report_sessions')
-              .select(['session_key', ...touchColumns])
-              .where('store_id', '=', storeId)
-              .where('session_key', 'in', part)
-              .execute();
-            for (const row of rows) last.set(row.session_key.toString('hex'), touchOf(row));
-          })(),
-        );
-      }
-      for (let i = 0; i < visitorKeys.length; i += 1000) {
-        const part = visitorKeys.slice(i, i + 1000).map((key) => Buffer.from(key, 'hex'));
-        reads.push(
-          (async () => {
-            const rows = await db()
-              .selectFrom('report_sessions')
-              .select(['visitor_key', 'started_at_ms', 'landing_hash', ...touchColumns])
-              .where('store_id', '=', storeId)
-              .where('visitor_key', 'in', part)
-              .execute();
-            for (const row of rows) {
-              const key = row.visitor_key.toString('hex');
-              const startedAtMs = n(row.started_at_ms);
-              const seen = first.get(key);
-              // The visitor's first session: earliest start, ties broken by landing hash.
-              if (
-                seen === undefined ||
-                startedAtMs < seen.startedAtMs ||
-                (startedAtMs === seen.startedAtMs && Buffer.compare(row.landing_hash, seen.landingHash) < 0)
-              ) {
-                first.set(key, { startedAtMs, landingHash: row.landing_hash, touch: touchOf(row) });
-              }
-            }
-          })(),
-        );
-      }
-      await Promise.all(reads);
-      const none = { channel: null, source: null, medium: null, campaign: null };
-      return orders.map((row) => ({
-        orderId: row.order_id,
-        revenueE4: n(row.net_store_e4),
-        last: (row.session_key ? last.get(row.session_key.toString('hex')) : undefined) ?? none,
-        first: (row.visitor_key ? first.get(row.visitor_key.toString('hex'))?.touch : undefined) ?? none,
+      return rows.map((row) => ({
+        orderId: null,
+        first: row[first],
+        last: row[last],
+        orders: n(row.orders),
+        revenueE4: n(row.revenue_e4),
       }));
     },
 

@@ -988,27 +988,34 @@ export function createReportsService(deps: {
     async attribution(storeId: number, params: ReportParams, dimension: AttributionDimension = 'channel') {
       const r = await resolve(storeId, params);
       const compute = async (range: DayRange) => {
-        let orders = await repo.attributedOrders(r.storeId, range.fromMs, range.toMs, r.includeTest);
-        if (isFiltered(r)) {
+        const filtered = isFiltered(r);
+        let orders = await repo.attributedOrders(
+          r.storeId,
+          range.fromMs,
+          range.toMs,
+          r.includeTest,
+          dimension,
+          filtered,
+        );
+        if (filtered) {
           const allowed = new Set((await filteredOrders(r, range)).map((o) => o.orderId));
-          orders = orders.filter((o) => allowed.has(o.orderId));
+          orders = orders.filter((o) => o.orderId !== null && allowed.has(o.orderId));
         }
         const groups = new Map<string, { value: string; first: [number, number]; last: [number, number] }>();
-        const group = (value: string | null) => {
-          const key = value ?? '';
-          let row = groups.get(key);
+        const group = (value: string) => {
+          let row = groups.get(value);
           if (!row) {
-            row = { value: key, first: [0, 0], last: [0, 0] };
-            groups.set(key, row);
+            row = { value, first: [0, 0], last: [0, 0] };
+            groups.set(value, row);
           }
           return row;
         };
         for (const order of orders) {
-          const first = group(order.first[dimension]);
-          first.first[0] += 1;
+          const first = group(order.first);
+          first.first[0] += order.orders;
           first.first[1] += order.revenueE4;
-          const last = group(order.last[dimension]);
-          last.last[0] += 1;
+          const last = group(order.last);
+          last.last[0] += order.orders;
           last.last[1] += order.revenueE4;
         }
         return [...groups.values()];

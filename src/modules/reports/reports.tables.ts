@@ -128,6 +128,18 @@ export interface ReportOrdersTable {
   session_key: Buffer | null;
   visitor_key: Buffer | null;
   customer_key: Buffer | null;
+  /**
+   * Attribution (refreshOrderTouches): the landing of the order's session (last touch) and of its visitor's
+   * first session (first touch); '' where there is none.
+   */
+  last_channel: string;
+  last_source: string;
+  last_medium: string;
+  last_campaign: string;
+  first_channel: string;
+  first_source: string;
+  first_medium: string;
+  first_campaign: string;
 }
 
 /** Visitors' active days: (visitor, local day) with the number of their sessions that started that day. */

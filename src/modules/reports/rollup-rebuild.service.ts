@@ -191,6 +191,15 @@ export function createRollupRebuilder(deps: {
     await repo.deleteSessionsStarted(storeId, fromMs, toMs, tx);
     await repo.upsertSessions(storeId, sessions, tx);
     await repo.applyDeltas(storeId, deltas, tx);
+    // Attribution of the orders of everyone whose sessions of this day were replaced, and of this day's orders.
+    const touchVisitors = new Set(visitors);
+    for (const order of [...orders, ...previous.values()])
+      if (order.visitorKey) touchVisitors.add(order.visitorKey);
+    await repo.refreshOrderTouches(
+      storeId,
+      { visitorKeys: touchVisitors, orderIds: [...orders.map((o) => o.orderId), ...previous.keys()] },
+      tx,
+    );
     return sessions.length + orders.length + deltas.hourly.size + deltas.dims.size + deltas.pages.size;
   }
 

@@ -142,6 +142,9 @@ export function createRollupWriter(deps: {
     }
     const sessionsToRecount = new Set<string>();
     for (const key of after.keys()) if (!before.has(key)) sessionsToRecount.add(key);
+    // Attribution: the visitors whose orders' touches may change, and the orders rewritten.
+    const touchVisitors = new Set<string>();
+    const touchOrders: string[] = [];
     if (facts.size > 0) {
       const orderIds = [...facts.keys()];
       const sources = await repo.loadSourceOrders(storeId, orderIds, tx);
@@ -165,6 +168,8 @@ export function createRollupWriter(deps: {
         if (old) addOrder(deltas, old, -1);
         addOrder(deltas, order, 1);
         next.push(order);
+        touchOrders.push(order.orderId);
+        for (const key of [old?.visitorKey, order.visitorKey]) if (key) touchVisitors.add(key);
         for (const key of [old?.sessionKey, order.sessionKey]) if (key) sessionsToRecount.add(key);
       }
       // New vs returning: recompute the flags of every order of the customers involved.
@@ -228,6 +233,9 @@ export function createRollupWriter(deps: {
       const old = before.get(key) ?? null;
       if (old !== null && sameSession(old, state)) continue;
       changed.push(state);
+      // A new session may be its visitor's first; a landing that moved changes its orders' last touch.
+      if (old === null || old.startedAtMs !== state.startedAtMs || old.landingHash !== state.landingHash)
+        touchVisitors.add(state.visitorKey);
       if (old) addSession(deltas, old, -1);
       addSession(deltas, state, 1);
       const batchEvents = touched.get(key)?.events ?? [];
@@ -282,6 +290,9 @@ export function createRollupWriter(deps: {
 
     await repo.upsertSessions(storeId, changed, tx);
     await repo.applyDeltas(storeId, deltas, tx);
+    if (touchVisitors.size > 0 || touchOrders.length > 0) {
+      await repo.refreshOrderTouches(storeId, { visitorKeys: touchVisitors, orderIds: touchOrders }, tx);
+    }
   }
 
   return {

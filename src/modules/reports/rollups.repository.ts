@@ -394,6 +394,87 @@ export async function refreshOrderDays(
   }
 }
 
+/** The touch columns of `report_orders` and the `report_sessions` columns they copy. */
+const TOUCH_COLUMNS = [
+  ['channel', 'channel'],
+  ['source', 'utm_source'],
+  ['medium', 'utm_medium'],
+  ['campaign', 'utm_campaign'],
+] as const;
+
+/**
+ * Recomputes the attribution touches of orders: last touch = the landing of the order's session, first touch
+ * = the landing of its visitor's first session (earliest start, then landing hash), '' where there is none.
+ * Of the orders of these visitors and these order ids in one store, or of every order (`null`: after a bulk
+ * load, or to fill the columns once). Callers pass every visitor whose sessions or orders they changed and
+ * every order they rewrote, inside the same transaction. A session deleted by retention leaves its orders'
+ * touches as they were: where an order came from does not change when old traffic is forgotten.
+ */
+export async function refreshOrderTouches(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  storeId: number,
+  target: { visitorKeys: readonly string[]; orderIds: readonly string[] } | null,
+): Promise<void> {
+  const visitorParts = target === null ? [null] : chunks(target.visitorKeys, KEYS_PER_QUERY);
+  const orderParts = target === null ? [] : chunks(target.orderIds, KEYS_PER_QUERY);
+  const run = async (visitors: readonly string[] | null, orderIds: readonly string[] | null) => {
+    let visitorList = visitors === null ? null : sql.join(visitors.map(bin));
+    if (visitorList !== null) {
+      // Most visitors of a batch have no order: an index lookup finds those that do, if any.
+      const owners = await sql<{ visitor_key: Buffer }>`select distinct visitor_key from report_orders
+        where store_id = ${storeId} and visitor_key in (${visitorList})`.execute(db);
+      if (owners.rows.length === 0) return;
+      visitorList = sql.join(owners.rows.map((row) => row.visitor_key));
+    }
+    const sessionsOf = visitorList === null ? sql`1 = 1` : sql`visitor_key in (${visitorList})`;
+    const ordersOf =
+      orderIds !== null
+        ? sql`o.order_id in (${sql.join(orderIds)})`
+        : visitorList === null
+          ? sql`1 = 1`
+          : sql`o.visitor_key in (${visitorList})`;
+    // The first sessions of the visitors concerned; for order ids, of their own visitors.
+    const firstSessionsOf =
+      orderIds !== null
+        ? sql`visitor_key in (select visitor_key from report_orders o where o.store_id = ${storeId} and ${ordersOf} and visitor_key is not null)`
+        : sessionsOf;
+    const touches = sql`select o.store_id, o.order_id,
+        ${sql.join(
+          TOUCH_COLUMNS.flatMap(([name, column]) => [
+            sql`coalesce(l.${sql.raw(column)}, '') as ${sql.raw(`last_${name}`)}`,
+            sql`coalesce(f.${sql.raw(column)}, '') as ${sql.raw(`first_${name}`)}`,
+          ]),
+        )}
+      from report_orders o
+      left join report_sessions l on l.store_id = o.store_id and l.session_key = o.session_key
+      left join (
+        select visitor_key, channel, utm_source, utm_medium, utm_campaign from (
+          select visitor_key, channel, utm_source, utm_medium, utm_campaign,
+            row_number() over (partition by visitor_key order by started_at_ms, landing_hash) as n
+          from report_sessions where store_id = ${storeId} and ${firstSessionsOf}
+        ) ranked where n = 1
+      ) f on f.visitor_key = o.visitor_key
+      where o.store_id = ${storeId} and ${ordersOf}`;
+    const assignments = TOUCH_COLUMNS.flatMap(([name]) =>
+      [`last_${name}`, `first_${name}`].map((column) =>
+        dialect === 'mysql'
+          ? sql`o.${sql.raw(column)} = t.${sql.raw(column)}`
+          : sql`${sql.raw(column)} = t.${sql.raw(column)}`,
+      ),
+    );
+    if (dialect === 'mysql') {
+      await sql`update report_orders o join (${touches}) t on t.store_id = o.store_id and t.order_id = o.order_id
+        set ${sql.join(assignments)}`.execute(db);
+    } else {
+      await sql`update report_orders set ${sql.join(assignments)} from (${touches}) as t
+        where t.store_id = report_orders.store_id and t.order_id = report_orders.order_id`.execute(db);
+    }
+  };
+  for (const part of visitorParts) await run(part, null);
+  for (const part of orderParts) await run(null, part);
+}
+
 export interface CurrencyRate {
   currency: string;
   validFromMs: number;
@@ -824,7 +905,19 @@ export function createRollupsRepository(database: Database) {
     async linkCustomerOrders(storeId: number) {
       await linkCustomerOrders(database.typed<unknown>(), database.dialect, storeId);
       await refreshOrderDays(database.typed<unknown>(), storeId, null);
+      await refreshOrderTouches(database.typed<unknown>(), database.dialect, storeId, null);
     },
+
+    /** See refreshOrderTouches. */
+    refreshOrderTouches: (
+      storeId: number,
+      target: { visitorKeys: Iterable<string>; orderIds: Iterable<string> },
+      tx: TransactionHandle,
+    ) =>
+      refreshOrderTouches(database.typed<unknown>(tx), database.dialect, storeId, {
+        visitorKeys: [...new Set(target.visitorKeys)],
+        orderIds: [...new Set(target.orderIds)],
+      }),
 
     /** See refreshOrderDays. */
     refreshOrderDays: (storeId: number, days: Iterable<number>, tx: TransactionHandle) =>
