@@ -142,7 +142,10 @@ export function createRollupBulkLoader(deps: {
     async load(tx: TransactionHandle, visits: readonly BulkVisit[]): Promise<void> {
       await write(tx, prepare(visits));
     },
-    /** After the last chunk is written: links each customer's orders to the next (see linkCustomerOrders). */
-    finish: () => deps.repository.linkCustomerOrders(deps.storeId),
+    /**
+     * After the last chunk is written (chunks commit concurrently, so no chunk can see every order): links each
+     * customer's orders, then fills the daily order rollups and the orders' touches for the whole store.
+     */
+    finish: () => deps.repository.finishBulkLoad(deps.storeId),
   };
 }

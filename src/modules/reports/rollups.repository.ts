@@ -439,7 +439,9 @@ export async function refreshOrderTouches(
       orderIds !== null
         ? sql`visitor_key in (select visitor_key from report_orders o where o.store_id = ${storeId} and ${ordersOf} and visitor_key is not null)`
         : sessionsOf;
-    const touches = sql`select o.store_id, o.order_id,
+    // DISTINCT (the rows are unique anyway) keeps MySQL 8 from merging this read of report_orders into the
+    // update of report_orders, which it refuses (error 1093); materialised, it is allowed, as on MariaDB.
+    const touches = sql`select distinct o.store_id, o.order_id,
         ${sql.join(
           TOUCH_COLUMNS.flatMap(([name, column]) => [
             sql`coalesce(l.${sql.raw(column)}, '') as ${sql.raw(`last_${name}`)}`,
@@ -901,8 +903,8 @@ export function createRollupsRepository(database: Database) {
       }
     },
 
-    /** After a bulk load: see linkCustomerOrders; then the store's daily order rollups, every day. */
-    async linkCustomerOrders(storeId: number) {
+    /** After a bulk load: linkCustomerOrders, then refreshOrderDays and refreshOrderTouches of the store. */
+    async finishBulkLoad(storeId: number) {
       await linkCustomerOrders(database.typed<unknown>(), database.dialect, storeId);
       await refreshOrderDays(database.typed<unknown>(), storeId, null);
       await refreshOrderTouches(database.typed<unknown>(), database.dialect, storeId, null);
