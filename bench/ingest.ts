@@ -149,6 +149,16 @@ async function drive(
   });
 }
 
+/** The pid of a server process of this name running on this machine (the oldest), if any. */
+function localServerPid(name: string): number | undefined {
+  try {
+    const pid = Number(execFileSync('pgrep', ['-o', '-x', name], { encoding: 'utf8' }).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -341,6 +351,11 @@ async function main(): Promise<void> {
     const workersCpuMs = (): number => workerPids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
     const workerCpuBefore = workersCpuMs();
     const ingestCpuBefore = cpuMs(ingestPid);
+    // The local servers' CPU too (when they run here): what each stored event costs the whole machine.
+    const databasePid = localServerPid('mariadbd') ?? localServerPid('mysqld');
+    const redisPid = localServerPid('redis-server');
+    const databaseCpuBefore = cpuMs(databasePid);
+    const redisCpuBefore = cpuMs(redisPid);
     const before = await services.pipeline.events.count(store.id);
     // Polling COUNT(*) every 100 ms scanned the growing table ten times a second and slowed the very inserts
     // it timed. MAX(id) is one index dive; rows of a multi-row INSERT get consecutive ids, so it reaches the
@@ -380,6 +395,18 @@ async function main(): Promise<void> {
     const perStoredEvent = (ms: number) => Math.round(((ms * 1000) / Math.max(1, stored)) * 10) / 10;
     const workerCpuUsPerEvent = perStoredEvent(workersCpuMs() - workerCpuBefore);
     const ingestCpuUsPerEvent = perStoredEvent(cpuMs(ingestPid) - ingestCpuBefore);
+    const databaseCpuUsPerEvent =
+      databasePid === undefined ? null : perStoredEvent(cpuMs(databasePid) - databaseCpuBefore);
+    const redisCpuUsPerEvent =
+      redisPid === undefined ? null : perStoredEvent(cpuMs(redisPid) - redisCpuBefore);
+    const serverCpuUsPerEvent =
+      Math.round(
+        (workerCpuUsPerEvent +
+          ingestCpuUsPerEvent +
+          (databaseCpuUsPerEvent ?? 0) +
+          (redisCpuUsPerEvent ?? 0)) *
+          10,
+      ) / 10;
     const endToEnd = {
       events: acceptedEvents,
       stored,
@@ -389,12 +416,21 @@ async function main(): Promise<void> {
       workers: WORKERS,
       workerCpuUsPerEvent,
       ingestCpuUsPerEvent,
+      /** The local MariaDB's and Redis's CPU per stored event (null when they do not run on this machine). */
+      databaseCpuUsPerEvent,
+      redisCpuUsPerEvent,
+      /** Ingest + workers + database + Redis, per stored event, and the cores that takes at 25,000 events/s. */
+      serverCpuUsPerEvent,
+      coresFor25kEventsPerSec: Math.round(serverCpuUsPerEvent * 0.025 * 100) / 100,
       driveSeconds: E2E_SECONDS,
       /** Events waiting in the stream every 2 s of the drive. */
       backlogSamples: backlog,
     };
     log(
       `end to end:       ${endToEnd.eventsPerSec} events/s (${acceptedEvents} events in ${endToEnd.seconds} s, ${WORKERS} worker(s), worker CPU ${workerCpuUsPerEvent} µs/event)`,
+    );
+    log(
+      `CPU per stored event: ingest ${ingestCpuUsPerEvent} µs, workers ${workerCpuUsPerEvent} µs, database ${databaseCpuUsPerEvent ?? '?'} µs, Redis ${redisCpuUsPerEvent ?? '?'} µs = ${serverCpuUsPerEvent} µs (${endToEnd.coresFor25kEventsPerSec} cores at 25,000 events/s)`,
     );
 
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;

@@ -523,4 +523,75 @@ describe.each(DIALECTS)('reports against raw truth on %s', (dialect) => {
     const values = Object.fromEntries(Object.entries(report.metrics).map(([k, v]) => [k, v.value]));
     expect(values).toEqual(truthOverview(truth, periodOf('2026-03-03', '2026-03-12')));
   });
+
+  it("keeps customers, repeat customers and touches exact when a customer's middle order and first session come late", async () => {
+    const visitor = { anonymousId: 'chain-visitor', userId: 'chain-user' };
+    const at = (date: string) => Date.parse(`${date}T15:00:00Z`);
+    const visit = (date: string, sessionId: string, landing: Partial<PipelineEvent>, orderId?: string) => [
+      makeEvent({ ...visitor, ...landing, sessionId, timestampMs: at(date) }),
+      ...(orderId
+        ? [
+            orderEvent(
+              'Order Completed',
+              {
+                ...visitor,
+                ...landing,
+                sessionId,
+                timestampMs: at(date) + 60_000,
+                orderId,
+                revenue: 50,
+                currency: 'USD',
+              },
+              { revenue: 50, currency: 'USD', products: [{ product_id: 'prod_3', price: 50, quantity: 1 }] },
+            ),
+          ]
+        : []),
+    ];
+    const periods = [
+      ['2026-03-06', '2026-03-06'],
+      ['2026-03-05', '2026-03-06'],
+      ['2026-03-07', '2026-03-07'],
+      ['2026-03-03', '2026-03-12'],
+    ] as const;
+    const check = async () => {
+      const truth = await loadTruth(env.database, SEEDED.id, 'USD');
+      for (const [from, to] of periods) {
+        const p = periodOf(from, to);
+        const ecommerce = await env.reports.service.ecommerce(SEEDED.id, { from, to, limit: 1000 });
+        const totals = Object.fromEntries(Object.entries(ecommerce.totals).map(([k, v]) => [k, v.value]));
+        expect(totals, `${from}..${to}`).toEqual(truthEcommerce(truth, p).totals);
+        expect(ecommerce.byCurrency, `${from}..${to}`).toEqual(truthEcommerce(truth, p).byCurrency);
+        for (const dimension of ['channel', 'campaign'] as const) {
+          const attribution = await env.reports.service.attribution(
+            SEEDED.id,
+            { from, to, limit: 1000 },
+            dimension,
+          );
+          const expected = truthAttribution(truth, p, dimension);
+          expect(attribution.items.length, `${dimension} ${from}..${to}`).toBe(expected.size);
+          for (const { value, previousLastTouchRevenue: _, ...figures } of attribution.items) {
+            expect(figures, `${dimension} ${String(value)} ${from}..${to}`).toEqual(expected.get(value));
+          }
+        }
+      }
+      return truth;
+    };
+    await env.ingest(SEEDED.id, [
+      ...visit('2026-03-04', 'chain-1', { channel: 'social', referrerHost: 'facebook.com' }),
+      ...visit('2026-03-05', 'chain-2', { channel: 'email' }, 'CHAIN-A'),
+      ...visit('2026-03-07', 'chain-4', { channel: 'paid', utmCampaign: 'spring' }, 'CHAIN-C'),
+    ]);
+    await check();
+    // Late: a session before all the others (the new first touch) and an order between A and C.
+    await env.ingest(SEEDED.id, [
+      ...visit('2026-03-03', 'chain-0', { channel: 'search', referrerHost: 'google.com' }),
+      ...visit('2026-03-06', 'chain-3', { channel: 'referral', referrerHost: 'blog.example' }, 'CHAIN-B'),
+    ]);
+    const truth = await check();
+    const chain = truth.orders
+      .filter((o) => o.orderId.startsWith('CHAIN-'))
+      .map((o) => o.orderId)
+      .sort();
+    expect(chain).toEqual(['CHAIN-A', 'CHAIN-B', 'CHAIN-C']);
+  });
 });

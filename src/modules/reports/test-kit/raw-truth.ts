@@ -622,7 +622,14 @@ export function truthEcommerce(data: TruthData, p: TruthPeriod) {
 }
 
 /** Orders and revenue by the landing channel of the order's session and of the visitor's first session. */
-export function truthAttribution(data: TruthData, p: TruthPeriod) {
+export function truthAttribution(
+  data: TruthData,
+  p: TruthPeriod,
+  dimension: 'channel' | 'source' | 'medium' | 'campaign' = 'channel',
+) {
+  const field = (
+    { channel: 'channel', source: 'utmSource', medium: 'utmMedium', campaign: 'utmCampaign' } as const
+  )[dimension];
   const byKey = new Map(data.sessions.map((x) => [x.key, x]));
   const firstOf = new Map<string, TruthSession>();
   for (const session of data.sessions) {
@@ -642,10 +649,10 @@ export function truthAttribution(data: TruthData, p: TruthPeriod) {
   for (const order of truthOrders(data, p)) {
     const last = order.sessionKey ? byKey.get(order.sessionKey) : undefined;
     const first = order.visitor ? firstOf.get(order.visitor) : undefined;
-    const a = row(first?.landing.channel ?? '');
+    const a = row(first?.landing[field] ?? '');
     a.first[0] += 1;
     a.first[1] += order.netStoreE4 ?? 0;
-    const b = row(last?.landing.channel ?? '');
+    const b = row(last?.landing[field] ?? '');
     b.last[0] += 1;
     b.last[1] += order.netStoreE4 ?? 0;
   }
