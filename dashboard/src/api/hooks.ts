@@ -38,7 +38,10 @@ export function useResource<T>(
   options: { pollMs?: number } = {},
 ): ResourceState<T> {
   const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<ApiError | null>(null);
+  // The key `data` was loaded for: effects run after the render, so for one render after the key changes the
+  // old resource's data is still held, and it must not be shown under the new key's heading.
+  const [dataKey, setDataKey] = useState<string | null>(null);
+  const [error, setError] = useState<{ key: string; error: ApiError } | null>(null);
   const [loading, setLoading] = useState(key !== null);
   const [loadedAt, setLoadedAt] = useState<number | null>(null);
   const [nonce, setNonce] = useState(0);
@@ -63,13 +66,14 @@ export function useResource<T>(
       (value) => {
         if (controller.signal.aborted) return;
         setData(value);
+        setDataKey(key);
         setError(null);
         setLoading(false);
         setLoadedAt(Date.now());
       },
       (reason: unknown) => {
         if (controller.signal.aborted) return;
-        setError(asApiError(reason));
+        setError({ key, error: asApiError(reason) });
         setLoading(false);
       },
     );
@@ -84,7 +88,16 @@ export function useResource<T>(
 
   const reload = useCallback(() => setNonce((n) => n + 1), []);
   const mutate = useCallback((update: (d: T | undefined) => T | undefined) => setData(update), []);
-  return { data, error, loading, loadedAt, reload, mutate };
+  const isCurrent = dataKey === key;
+  const currentError = error !== null && error.key === key ? error.error : null;
+  return {
+    data: isCurrent ? data : undefined,
+    error: currentError,
+    loading: loading || (key !== null && !isCurrent && currentError === null),
+    loadedAt: isCurrent ? loadedAt : null,
+    reload,
+    mutate,
+  };
 }
 
 /**

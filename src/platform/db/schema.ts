@@ -1,4 +1,4 @@
-import { type CreateTableBuilder, type Kysely, sql } from 'kysely';
+import { type CreateTableBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from './database.js';
 
 /** What a migration receives: the untyped connection and which dialect it speaks. */
@@ -97,29 +97,30 @@ export interface EntityColumns {
 const REFUSED_OPTION: ReadonlySet<number> = new Set([1031, 1105, 1235, 1478]);
 
 /**
- * InnoDB's compressed row format for a table that grows with every event: about half the bytes for rows and
- * secondary indexes, for some database CPU on writes. It rebuilds an existing table once. A server that
- * refuses the option keeps the table as it is (everything works the same, with more storage); any other
- * error fails the migration. SQLite: nothing to do.
+ * Rebuilds a MySQL table with these row-format options; a server that refuses them keeps the table as it is
+ * (everything works the same), any other error fails the migration. SQLite: nothing to do.
  */
-export async function compressRows(ctx: MigrationContext, table: string): Promise<void> {
+async function setRowFormat(ctx: MigrationContext, table: string, options: RawBuilder<unknown>) {
   if (ctx.dialect !== 'mysql') return;
   try {
-    await sql`alter table ${sql.table(table)} row_format=compressed key_block_size=8`.execute(ctx.db);
+    await sql`alter table ${sql.table(table)} ${options}`.execute(ctx.db);
   } catch (error) {
     if (!REFUSED_OPTION.has(Number((error as { errno?: unknown }).errno))) throw error;
   }
 }
 
 /**
- * Back to InnoDB's default row format, for a table compressRows made smaller by too little for what
- * decompressing costs on reads. Rebuilds the table once; SQLite: nothing to do.
+ * InnoDB's compressed row format for a table that grows with every event: about half the bytes for rows and
+ * secondary indexes, for some database CPU on writes. It rebuilds an existing table once.
  */
-export async function uncompressRows(ctx: MigrationContext, table: string): Promise<void> {
-  if (ctx.dialect !== 'mysql') return;
-  try {
-    await sql`alter table ${sql.table(table)} row_format=dynamic key_block_size=0`.execute(ctx.db);
-  } catch (error) {
-    if (!REFUSED_OPTION.has(Number((error as { errno?: unknown }).errno))) throw error;
-  }
+export function compressRows(ctx: MigrationContext, table: string): Promise<void> {
+  return setRowFormat(ctx, table, sql`row_format=compressed key_block_size=8`);
+}
+
+/**
+ * Back to InnoDB's default row format, for a table compressRows made smaller by too little for what
+ * decompressing costs on reads. Rebuilds the table once.
+ */
+export function uncompressRows(ctx: MigrationContext, table: string): Promise<void> {
+  return setRowFormat(ctx, table, sql`row_format=dynamic key_block_size=0`);
 }
