@@ -450,14 +450,6 @@ export function createReportsRepository(database: Database) {
     },
 
     /**
-     * Counted orders of a period summed by currency and coupon, and their customers, in one scan of the
-     * period's orders (which InnoDB keeps together by time), for the unfiltered eCommerce report. A customer
-     * is counted at their first order of the period (no earlier order since `fromMs`) and is a repeat
-     * customer unless that order is also their last of the period — sums over the orders' links to their
-     * customer's previous and next orders, instead of a count per customer. Test orders are not in those
-     * links, so with test orders included the customers are counted per customer as before.
-     */
-    /**
      * A period's counted orders by currency and coupon, and its customers and repeat customers, from the daily
      * order rollups (refreshOrderDays): a customer per order whose customer's previous order is before the
      * period, a repeat customer per such order whose next order is inside it. With test orders included
