@@ -119,6 +119,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down: finishing in-flight requests');
+      await app.refuseRequests();
       await app.close();
       // After the last request: the embedded buffer is drained into the database before it closes.
       if (runsWorker) await runtime.pipeline.worker.stop();

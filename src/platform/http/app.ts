@@ -16,6 +16,19 @@ import type { RouteAccess } from './route-access.js';
 /** How long a closing server still answers (503) requests that arrive on open keep-alive connections. */
 const SHUTDOWN_GRACE_MS = 1000;
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The first step of a graceful shutdown, before close(): from now on every request is answered 503 with
+     * Retry-After and `Connection: close`, for SHUTDOWN_GRACE_MS, while the server still holds its idle
+     * keep-alive connections. Node's server.close() closes idle connections at once, and a request a client
+     * sent on one just then would meet a reset; after the grace, clients that kept sending have been told
+     * to go elsewhere and their connections are closed.
+     */
+    refuseRequests(): Promise<void>;
+  }
+}
+
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
   import('node:http').IncomingMessage,
@@ -112,30 +125,37 @@ export async function createHttpApp(
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Our own answer while closing (below): problem+json with Retry-After, so a client retries elsewhere.
     return503OnClosing: false,
-    // Idle keep-alive connections are closed by the preClose hook below after a grace period, not at once.
+    // Keep-alive connections are closed by the shutdown steps below, not all at once by Fastify.
     forceCloseConnections: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Graceful shutdown: requests already being handled finish; one that arrives on an open keep-alive
-  // connection after close() began is refused with 503 + Retry-After (never half-handled), and its
-  // connection closed so the client reconnects to another instance.
-  // An idle keep-alive connection is not closed at once: a request the client sent just before the close
-  // would meet a reset (the server had not read it yet). For SHUTDOWN_GRACE_MS such requests get the 503
-  // below, then idle connections are closed every 250 ms (a request finishing makes its connection idle).
+  // Graceful shutdown (serve.ts): refuseRequests() first answers every request 503 with Retry-After and
+  // `Connection: close` (never half-handled) for SHUTDOWN_GRACE_MS, while idle keep-alive connections stay open:
+  // Node's server.close() closes idle connections at once, and a request a client had just sent on one would
+  // meet a reset. Then close(): requests in flight finish, and connections are closed as they become idle
+  // (every 250 ms). A close() without refuseRequests() (tests, tools) waits the grace before the sweep.
   let closing = false;
   let idleSweep: NodeJS.Timeout | null = null;
   app.addHook('preClose', async () => {
+    const refused = closing;
     closing = true;
     const sweep = () => app.server.closeIdleConnections();
-    idleSweep = setTimeout(() => {
-      sweep();
-      idleSweep = setInterval(sweep, 250);
-      idleSweep.unref();
-    }, SHUTDOWN_GRACE_MS);
+    idleSweep = setTimeout(
+      () => {
+        sweep();
+        idleSweep = setInterval(sweep, 250);
+        idleSweep.unref();
+      },
+      refused ? 0 : SHUTDOWN_GRACE_MS,
+    );
     idleSweep.unref();
   });
   app.addHook('onClose', async () => {
     if (idleSweep) clearTimeout(idleSweep);
+  });
+  app.decorate('refuseRequests', async () => {
+    closing = true;
+    await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS));
   });
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return;
