@@ -154,13 +154,14 @@ export function createRedisEventBuffer(deps: {
     let batch: Queued[] = [];
     let size = 0;
     for (const item of all) {
-      if (batch.length > 0 && size + item.args.length > MAX_CALL_ARGUMENTS) {
+      const cost = item.args.length + 2; // its arguments and its two "seen" keys
+      if (batch.length > 0 && size + cost > MAX_CALL_ARGUMENTS) {
         send(batch);
         batch = [];
         size = 0;
       }
       batch.push(item);
-      size += item.args.length + 2;
+      size += cost;
     }
     if (batch.length > 0) send(batch);
   };

@@ -191,15 +191,13 @@ export function createRollupRebuilder(deps: {
     await repo.deleteSessionsStarted(storeId, fromMs, toMs, tx);
     await repo.upsertSessions(storeId, sessions, tx);
     await repo.applyDeltas(storeId, deltas, tx);
-    // Attribution of the orders of everyone whose sessions of this day were replaced, and of this day's orders.
+    // Attribution of the orders of everyone whose sessions of this day were replaced, and of this day's orders
+    // (by visitor; an order without one, by its id).
     const touchVisitors = new Set(visitors);
     for (const order of [...orders, ...previous.values()])
       if (order.visitorKey) touchVisitors.add(order.visitorKey);
-    await repo.refreshOrderTouches(
-      storeId,
-      { visitorKeys: touchVisitors, orderIds: [...orders.map((o) => o.orderId), ...previous.keys()] },
-      tx,
-    );
+    const orderIds = orders.filter((o) => o.visitorKey === null).map((o) => o.orderId);
+    await repo.refreshOrderTouches(storeId, { visitorKeys: touchVisitors, orderIds }, tx);
     return sessions.length + orders.length + deltas.hourly.size + deltas.dims.size + deltas.pages.size;
   }
 

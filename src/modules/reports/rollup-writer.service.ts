@@ -142,7 +142,7 @@ export function createRollupWriter(deps: {
     }
     const sessionsToRecount = new Set<string>();
     for (const key of after.keys()) if (!before.has(key)) sessionsToRecount.add(key);
-    // Attribution: the visitors whose orders' touches may change, and the orders rewritten.
+    // Attribution: the visitors whose orders' touches may change, and rewritten orders without a visitor.
     const touchVisitors = new Set<string>();
     const touchOrders: string[] = [];
     if (facts.size > 0) {
@@ -168,7 +168,8 @@ export function createRollupWriter(deps: {
         if (old) addOrder(deltas, old, -1);
         addOrder(deltas, order, 1);
         next.push(order);
-        touchOrders.push(order.orderId);
+        // An order with a visitor is refreshed with its visitor's orders; one without, by its id.
+        if (order.visitorKey === null) touchOrders.push(order.orderId);
         for (const key of [old?.visitorKey, order.visitorKey]) if (key) touchVisitors.add(key);
         for (const key of [old?.sessionKey, order.sessionKey]) if (key) sessionsToRecount.add(key);
       }
