@@ -108,6 +108,7 @@ export async function buildHttpApp(
     if (assets) registerDashboardRoutes(app, { assets });
     else services.logger.warn('the dashboard is not built: run `npm run build` to serve it at /');
   }
-  if (servesIngest) registerIngestRoutes(app, { ingest: services.ingest });
+  if (servesIngest)
+    registerIngestRoutes(app, { ingest: services.ingest, trustProxy: services.config.trustProxy });
   return { app, routes };
 }

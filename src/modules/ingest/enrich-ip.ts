@@ -1,5 +1,6 @@
 // Client IP: pick the shopper's address and apply the store's privacy policy before anything stores it. Pure.
 import { normalizeIp, truncateIp } from '../../platform/net.js';
+import { createMemoCache } from './memo-cache.js';
 
 /**
  * `truncate` keeps the network only (IPv4 /24, IPv6 /48) — enough for coarse geo, not enough to single out a
@@ -9,9 +10,22 @@ export type IpPolicy = 'truncate' | 'full' | 'none';
 
 export { normalizeIp, truncateIp };
 
+// Addresses repeat (every event of a request, a visitor's requests): parsing and formatting one is most of
+// the cost, so results are memoised per policy. null ("not an address") is cached too; text longer than any
+// address is not (it is the client's, and the memo's memory stays small).
+const truncated = createMemoCache<string | null>(2000);
+const normalized = createMemoCache<string | null>(2000);
+
 export function applyIpPolicy(ip: string | null, policy: IpPolicy): string | null {
   if (ip === null || policy === 'none') return null;
-  return policy === 'full' ? normalizeIp(ip) : truncateIp(ip);
+  if (ip.length > 64) return policy === 'full' ? normalizeIp(ip) : truncateIp(ip);
+  const cache = policy === 'full' ? normalized : truncated;
+  let result = cache.get(ip);
+  if (result === undefined) {
+    result = policy === 'full' ? normalizeIp(ip) : truncateIp(ip);
+    cache.set(ip, result);
+  }
+  return result;
 }
 
 /**

@@ -4,14 +4,16 @@ import { AppError } from '../../platform/errors.js';
 import { type HttpApp, sendProblem, toAppError } from '../../platform/http/app.js';
 import { errorResponses } from '../../platform/http/schemas.js';
 import { IngestResponse, SEGMENT_TYPES } from './ingest.schemas.js';
+import { type IngestService, MAX_REQUEST_BYTES } from './ingest.service.js';
 import {
-  type IngestCaller,
-  type IngestResult,
-  type IngestService,
-  jsonBytes,
-  MAX_EVENT_BYTES,
-  MAX_REQUEST_BYTES,
-} from './ingest.service.js';
+  malformedJson,
+  resultBody,
+  runTrackingCall,
+  type TrackingCall,
+  type TrackingRoute,
+  tooLargeRequest,
+} from './tracking-call.js';
+import { createDirectTrackingHandler } from './tracking-direct.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,57 +25,19 @@ declare module 'fastify' {
 /** OpenAPI: a publishable write key (Basic user name) or a secret key (Bearer). */
 const WRITE_KEY_SECURITY: Record<string, string[]>[] = [{ writeKey: [] }, { secretKey: [] }];
 
-const TOO_LARGE = () =>
-  new AppError(
-    'payload_too_large',
-    `A request may be at most ${MAX_REQUEST_BYTES / 1024} KB (${MAX_REQUEST_BYTES} bytes)`,
-    {
-      extra: { limit: 'bytes per request', maximum: MAX_REQUEST_BYTES },
-    },
-  );
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The key from `Authorization: Basic base64(key:)` (Segment), `Bearer ff_sk_…`, the body, or `?writeKey=`. */
-function presentedKey(request: FastifyRequest, body: unknown): string | null {
-  const header = request.headers.authorization;
-  if (header !== undefined) {
-    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    if (basic) {
-      const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
-      const user = decoded.split(':')[0] ?? '';
-      return user === '' ? null : user;
-    }
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (bearer) return bearer[1] as string;
-    throw new AppError('unauthenticated', 'Authorization must be Basic (write key as user name) or Bearer');
-  }
-  if (isPlainObject(body) && typeof body.writeKey === 'string') return body.writeKey;
-  const query = (request.query as Record<string, unknown> | undefined)?.writeKey;
-  return typeof query === 'string' && query !== '' ? query : null;
-}
-
-function callerOf(request: FastifyRequest, body: unknown): IngestCaller {
+function trackingCall(request: FastifyRequest, route: TrackingRoute): TrackingCall {
   const origin = request.headers.origin;
-  const userAgent = request.headers['user-agent'];
   return {
-    presentedKey: presentedKey(request, body),
-    origin: typeof origin === 'string' && origin !== '' ? origin : null,
+    route,
+    body: request.body,
+    bodyBytes: request.ingestBodyBytes,
+    authorization: request.headers.authorization,
+    queryWriteKey: () => (request.query as Record<string, unknown> | undefined)?.writeKey,
+    origin: typeof origin === 'string' ? origin : undefined,
     // request.ip honours TRUST_PROXY only: a client cannot choose its address with X-Forwarded-For.
     ip: request.ip ?? null,
-    userAgent: typeof userAgent === 'string' ? userAgent : null,
+    userAgent: request.headers['user-agent'],
   };
-}
-
-function sendResult(reply: FastifyReply, result: IngestResult) {
-  return reply.code(200).send({
-    accepted: result.accepted,
-    duplicates: result.duplicates,
-    rejected: result.rejected,
-    ...(result.assigned.length > 0 ? { assigned: result.assigned } : {}),
-  });
 }
 
 /**
@@ -82,8 +46,12 @@ function sendResult(reply: FastifyReply, result: IngestResult) {
  * send anything else without a preflight), takes gzip bodies, allows 500 KB, answers CORS, and authenticates
  * write keys itself (routes declare `access: ingest`).
  */
-export function registerIngestRoutes(app: HttpApp, deps: { ingest: IngestService }): void {
+export function registerIngestRoutes(
+  app: HttpApp,
+  deps: { ingest: IngestService; trustProxy: false | string[] },
+): void {
   const { ingest } = deps;
+  app.addDirectHandler(createDirectTrackingHandler({ ingest, logger: app.log, trustProxy: deps.trustProxy }));
   void app.register(async (scope) => {
     scope.decorateRequest('ingestBodyBytes', 0);
     scope.removeContentTypeParser(['application/json', 'text/plain']);
@@ -97,7 +65,7 @@ export function registerIngestRoutes(app: HttpApp, deps: { ingest: IngestService
           // Plain JSON.parse: `__proto__` keys become own properties, and the validator drops them.
           done(null, JSON.parse(buffer.toString('utf8')));
         } catch {
-          done(new AppError('malformed_body', 'The body is not valid JSON; nothing was accepted'), undefined);
+          done(malformedJson(), undefined);
         }
       },
     );
@@ -139,7 +107,7 @@ export function registerIngestRoutes(app: HttpApp, deps: { ingest: IngestService
     scope.setErrorHandler((error: FastifyError, request, reply) => {
       const appError =
         error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? TOO_LARGE()
+          ? tooLargeRequest()
           : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? new AppError('unsupported_media_type', 'Send application/json, or text/plain with a JSON body')
             : toAppError(error);
@@ -206,52 +174,13 @@ export function registerIngestRoutes(app: HttpApp, deps: { ingest: IngestService
     }
 
     for (const type of SEGMENT_TYPES) {
-      scope.post(`/v1/${type}`, routeOptions(`Send one ${type} event`), async (request, reply) => {
-        const body = request.body;
-        if (!isPlainObject(body)) {
-          throw new AppError(
-            'malformed_body',
-            'The body must be a JSON object (one event); nothing was accepted',
-          );
-        }
-        const caller = callerOf(request, body);
-        const auth = await ingest.authorize(caller);
-        if (request.ingestBodyBytes > MAX_EVENT_BYTES && (jsonBytes(body) ?? 0) > MAX_EVENT_BYTES) {
-          throw new AppError('payload_too_large', `An event may be at most ${MAX_EVENT_BYTES / 1024} KB`, {
-            extra: { limit: 'bytes per event', maximum: MAX_EVENT_BYTES },
-          });
-        }
-        // The path names the type: a body `type` cannot turn a /v1/page call into something else.
-        const event = { ...body, type };
-        const result = await ingest.accept(auth, [event], {}, caller, { measureEach: false });
-        const rejection = result.rejected[0];
-        if (rejection) {
-          throw new AppError('validation_failed', rejection.reason, {
-            ...(rejection.field !== undefined ? { field: rejection.field } : {}),
-            extra: { rejected: result.rejected },
-          });
-        }
-        return sendResult(reply, result);
-      });
+      scope.post(`/v1/${type}`, routeOptions(`Send one ${type} event`), async (request, reply) =>
+        reply.code(200).send(resultBody(await runTrackingCall(ingest, trackingCall(request, type)))),
+      );
     }
 
-    scope.post('/v1/batch', routeOptions('Send up to 2,500 events of any type'), async (request, reply) => {
-      const body = request.body;
-      if (!isPlainObject(body) || !Array.isArray(body.batch)) {
-        throw new AppError('malformed_body', 'The body must be {"batch": [events…]}; nothing was accepted', {
-          field: 'batch',
-        });
-      }
-      const caller = callerOf(request, body);
-      const auth = await ingest.authorize(caller);
-      const result = await ingest.accept(
-        auth,
-        body.batch,
-        { sentAt: body.sentAt, context: body.context },
-        caller,
-        { measureEach: request.ingestBodyBytes > MAX_EVENT_BYTES },
-      );
-      return sendResult(reply, result);
-    });
+    scope.post('/v1/batch', routeOptions('Send up to 2,500 events of any type'), async (request, reply) =>
+      reply.code(200).send(resultBody(await runTrackingCall(ingest, trackingCall(request, 'batch')))),
+    );
   });
 }

@@ -47,6 +47,26 @@ export function createKeysService(deps: { database: Database; clock: Clock; ids:
     what: 'The API key',
   });
   const lastTouch = new Map<number, number>();
+  const scopesOf = new WeakMap<ApiKey, ReadonlySet<string>>();
+
+  // A write key comes with every tracking call, and checking its checksum and hashing it (SHA-256) was a
+  // twelfth of a single event's CPU. The hash of a well-formed key is remembered, for the few keys a process
+  // sees; whether the key is known, live and unrevoked is still asked of the key cache on every call.
+  const MAX_REMEMBERED_KEYS = 1024;
+  const hashes = new Map<string, string>();
+  function hashOfPresented(presented: unknown): string | null {
+    if (typeof presented === 'string') {
+      const known = hashes.get(presented);
+      if (known !== undefined) return known;
+    }
+    const parsed = parseKey(presented);
+    if (!parsed) return null;
+    const hash = parsed.hash.toString('base64');
+    // Bounded: a flood of made-up keys with valid checksums only makes it start over (and hash as before).
+    if (hashes.size >= MAX_REMEMBERED_KEYS) hashes.clear();
+    hashes.set(presented as string, hash);
+    return hash;
+  }
 
   function validateScopes(type: KeyType, scopes: string[] | undefined): string[] {
     if (type === 'publishable') {
@@ -240,9 +260,9 @@ export function createKeysService(deps: { database: Database; clock: Clock; ids:
      * lookup; lookups are cached for at most KEY_CACHE_MS, and expiry is re-checked on every call.
      */
     async authenticate(presented: unknown): Promise<AuthenticatedKey | null> {
-      const parsed = parseKey(presented);
-      if (!parsed) return null;
-      const key = await cache.get(parsed.hash.toString('base64'));
+      const hash = hashOfPresented(presented);
+      if (hash === null) return null;
+      const key = await cache.get(hash);
       const t = now();
       if (!key || keyStatus(key, t) === 'revoked' || keyStatus(key, t) === 'expired') return null;
       const touched = lastTouch.get(key.id) ?? key.lastUsedAt ?? 0;
@@ -250,7 +270,12 @@ export function createKeysService(deps: { database: Database; clock: Clock; ids:
         lastTouch.set(key.id, t);
         void repo.touchLastUsed(key.id, t).catch(() => undefined);
       }
-      return { key, scopes: new Set(key.scopes) };
+      let scopes = scopesOf.get(key);
+      if (!scopes) {
+        scopes = new Set(key.scopes);
+        scopesOf.set(key, scopes);
+      }
+      return { key, scopes };
     },
 
     toPublicView(key: ApiKey) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -9,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import lightMyRequest from 'light-my-request';
 import { AppError, problemOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RouteAccess } from './route-access.js';
@@ -26,8 +28,18 @@ declare module 'fastify' {
      * to go elsewhere and their connections are closed.
      */
     refuseRequests(): Promise<void>;
+    /**
+     * Adds a handler that sees each request before Fastify's routing (and `inject`'s requests too). It takes
+     * the request and answers it itself, returning true, or returns false and leaves it to Fastify. For the
+     * few routes whose per-request cost is the product (the tracking API); while the server is closing,
+     * every request goes to Fastify, which refuses it.
+     */
+    addDirectHandler(handler: DirectHandler): void;
   }
 }
+
+/** See `addDirectHandler`. Must decide synchronously, from the method, URL and headers alone. */
+export type DirectHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
@@ -157,6 +169,38 @@ export async function createHttpApp(
     closing = true;
     await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS));
   });
+  // Direct handlers go in front of Fastify's own request listener, on the server and for inject().
+  const directHandlers: DirectHandler[] = [];
+  const [fastifyHandler] = app.server.listeners('request') as ((
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => void)[];
+  if (!fastifyHandler) throw new Error('Fastify created its server without a request listener');
+  const dispatch = (request: IncomingMessage, response: ServerResponse) => {
+    if (!closing) {
+      for (const handler of directHandlers) if (handler(request, response)) return;
+    }
+    fastifyHandler(request, response);
+  };
+  app.server.removeListener('request', fastifyHandler);
+  app.server.on('request', dispatch);
+  app.decorate('addDirectHandler', (handler: DirectHandler) => {
+    directHandlers.push(handler);
+  });
+  const fastifyInject = app.inject.bind(app);
+  // inject() with a direct handler: light-my-request on `dispatch`, after ready() as Fastify's own does. A
+  // closed app keeps Fastify's inject (it refuses). Only the promise form is used here (tests, tools).
+  app.inject = ((options: Parameters<typeof lightMyRequest>[1], callback?: unknown) => {
+    if (directHandlers.length === 0 || closing || options === undefined || callback !== undefined)
+      return (fastifyInject as (o: unknown, c?: unknown) => unknown)(options, callback);
+    return lightMyRequest((request, response) => {
+      app.ready().then(
+        () => dispatch(request, response),
+        (error: unknown) => response.emit('error', error),
+      );
+    }, options);
+  }) as HttpApp['inject'];
+
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return;
     reply.header('Connection', 'close');
