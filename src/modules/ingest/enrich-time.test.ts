@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type EventTimeInput, parseIsoTimestampMs, resolveEventTime } from './enrich-time.js';
 
@@ -49,6 +50,17 @@ describe('parseIsoTimestampMs', () => {
     ['2025-06-15T12:00:00ZZ'],
   ])('rejects %j', (text) => {
     expect(parseIsoTimestampMs(text)).toBeNull();
+  });
+
+  it('reads every canonical toISOString() text back to its instant, and refuses impossible days in it', () => {
+    // The canonical shape has a fast path of its own; it must agree with Date's own formatting everywhere.
+    const instant = fc.integer({ min: Date.UTC(100, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) });
+    fc.assert(fc.property(instant, (ms) => parseIsoTimestampMs(new Date(ms).toISOString()) === ms));
+    for (const text of ['2025-02-29T00:00:00.000Z', '2025-06-31T10:00:00.000Z', '2025-06-15T24:00:00.000Z']) {
+      expect(parseIsoTimestampMs(text)).toBeNull();
+    }
+    expect(parseIsoTimestampMs('2024-02-29T23:59:59.999Z')).toBe(Date.parse('2024-02-29T23:59:59.999Z'));
+    expect(parseIsoTimestampMs('2016-12-31T23:59:60.000Z')).toBe(Date.parse('2016-12-31T23:59:59.999Z'));
   });
 
   it('reads two-digit years literally, not as 19xx', () => {

@@ -15,8 +15,43 @@ function daysInMonth(year: number, month: number): number {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
+const digit = (text: string, at: number): number => text.charCodeAt(at) - 48;
+const isDigitAt = (text: string, at: number): boolean => {
+  const code = text.charCodeAt(at);
+  return code >= 48 && code <= 57;
+};
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.sssZ`, what Date#toISOString and every Segment library send, read by character codes:
+ * the general expression below cost a tenth of an event's validation. Returns undefined for any other shape
+ * (the general parser then decides), null for an impossible date or time in this shape.
+ */
+const CANONICAL_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
+function parseCanonicalIsoMs(text: string): number | null | undefined {
+  if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */) return undefined;
+  for (const at of CANONICAL_DIGITS) if (!isDigitAt(text, at)) return undefined;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':')
+    return undefined;
+  if (text[19] !== '.') return undefined;
+  const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
+  const month = digit(text, 5) * 10 + digit(text, 6);
+  const day = digit(text, 8) * 10 + digit(text, 9);
+  const hour = digit(text, 11) * 10 + digit(text, 12);
+  const minute = digit(text, 14) * 10 + digit(text, 15);
+  const second = digit(text, 17) * 10 + digit(text, 18);
+  const ms = digit(text, 20) * 100 + digit(text, 21) * 10 + digit(text, 22);
+  // Years below 100, leap seconds and impossible values take the general path, which knows them.
+  if (year < 100 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 /** Parses an ISO-8601 date(-time) string to epoch ms; null when it is not one (or names an impossible date). */
 export function parseIsoTimestampMs(text: string): number | null {
+  const canonical = parseCanonicalIsoMs(text);
+  if (canonical !== undefined) return canonical;
   if (text.length > 64) return null;
   const m = ISO_DATE_TIME.exec(text.trim());
   if (m === null) return null;

@@ -108,9 +108,8 @@ function fail(rejection: Rejection, raw: unknown): NormalizeFailure {
 
 function withoutKey(source: PlainObject, key: string): PlainObject {
   const out: PlainObject = {};
-  for (const [k, v] of Object.entries(source)) {
-    if (k !== key) out[k] = v;
-  }
+  // Sanitised objects have own, enumerable keys only: for…in reads them without an entries array.
+  for (const k in source) if (k !== key) out[k] = source[k];
   return out;
 }
 

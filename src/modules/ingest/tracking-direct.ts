@@ -79,10 +79,11 @@ export function createDirectTrackingHandler(deps: {
     const answer = (status: number, contentType: string, text: string) => {
       if (answered || response.destroyed) return;
       answered = true;
+      const body = Buffer.from(text, 'utf8');
       headers['Content-Type'] = contentType;
-      headers['Content-Length'] = Buffer.byteLength(text);
+      headers['Content-Length'] = body.length;
       response.writeHead(status, headers);
-      response.end(text);
+      response.end(body);
     };
     const refuse = (error: unknown) => {
       const appError = toAppError(error as Error);
