@@ -29,12 +29,18 @@ const BATCH_SIZE = 100;
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const SECRET = 'bench-secret-that-is-long-enough-0123456789';
 // BENCH_CPU_PROF=DIR: the ingest and worker processes write V8 CPU profiles there (read them with
-// `node bench/ingest-profile-top.ts DIR/file.cpuprofile`). BENCH_PHASES=single,batch,half,e2e: a subset.
+// `node --import tsx bench/ingest-profile-top.ts DIR/file.cpuprofile`). BENCH_PHASES=single,batch,half,e2e: a subset.
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ?? '';
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'single,batch,half,e2e').split(','));
 const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? SECONDS);
 // BENCH_UNCOMPRESSED=1: the tables that are compressed by default get InnoDB's default row format instead.
 const UNCOMPRESSED = process.env.BENCH_UNCOMPRESSED === '1';
+// BENCH_PROCESSES=N: ingest runs as `serve --processes N` and the bare server as N processes too, so both use
+// the same cores. 1 (one process each) is what bench/results/ingest.json records; N writes ingest-N-processes.json.
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 1);
+// The accept phases alternate bare and Footfall in BENCH_ROUNDS rounds of BENCH_SECONDS / rounds each: the
+// machine's speed drifts (other tenants), and alternating shares the drift between the two, so the ratio holds.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 4));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -173,27 +179,74 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-/**
- * A phase's figures, with the CPU the measured server process spent per event: unlike req/s, that hardly
- * moves when other work on the machine takes the cores, so it compares runs (and servers) fairly.
- */
-async function measure(
-  pid: number | undefined,
-  eventsPerRequest: number,
-  run: () => Promise<AutocannonResult>,
-) {
-  const before = cpuMs(pid);
+/** CPU time of a process and its children (the processes of a cluster), in ms. */
+function treeCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let children: number[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(Number);
+  } catch {
+    // pgrep exits 1 when there are none
+  }
+  return cpuMs(pid) + children.reduce((sum, child) => sum + cpuMs(child), 0);
+}
+
+interface PhaseFigures {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  cpuUsPerEvent: number;
+}
+
+interface Round {
+  result: AutocannonResult;
+  spentMs: number;
+}
+
+/** One autocannon run, with the CPU the measured server processes spent meanwhile. */
+async function round(pid: number | undefined, run: () => Promise<AutocannonResult>): Promise<Round> {
+  const before = treeCpuMs(pid);
   const result = await run();
-  const spentMs = cpuMs(pid) - before;
-  const ok = result['2xx'];
+  return { result, spentMs: treeCpuMs(pid) - before };
+}
+
+/**
+ * A phase's figures over its rounds, with the CPU the measured server processes spent per event: it moves
+ * less than req/s when other work on the machine takes the cores, so it compares runs (and servers) more
+ * fairly. Requests, seconds and CPU are summed; latencies are the worst round's.
+ */
+function figures(rounds: Round[], eventsPerRequest: number): PhaseFigures {
+  const ok = rounds.reduce((sum, r) => sum + r.result['2xx'], 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.result.duration, 0);
+  const spentMs = rounds.reduce((sum, r) => sum + r.spentMs, 0);
   return {
-    reqPerSec: Math.round(ok / result.duration),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
+    reqPerSec: seconds > 0 ? Math.round(ok / seconds) : 0,
+    p50Ms: Math.max(0, ...rounds.map((r) => r.result.latency.p50)),
+    p99Ms: Math.max(0, ...rounds.map((r) => r.result.latency.p99)),
+    non2xx: rounds.reduce((sum, r) => sum + r.result.non2xx, 0),
+    errors: rounds.reduce((sum, r) => sum + r.result.errors, 0),
     cpuUsPerEvent: ok > 0 ? Math.round(((spentMs * 1000) / (ok * eventsPerRequest)) * 10) / 10 : 0,
   };
+}
+
+/** Bare and Footfall in alternating rounds (see ROUNDS): the figures of each over all its rounds. */
+async function alternate(
+  bare: { pid: number | undefined; run: () => Promise<AutocannonResult> },
+  footfall: { pid: number | undefined; run: () => Promise<AutocannonResult> },
+  eventsPerRequest: number,
+): Promise<{ bare: PhaseFigures; footfall: PhaseFigures }> {
+  const bareRounds: Round[] = [];
+  const footfallRounds: Round[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    bareRounds.push(await round(bare.pid, bare.run));
+    footfallRounds.push(await round(footfall.pid, footfall.run));
+  }
+  return { bare: figures(bareRounds, eventsPerRequest), footfall: figures(footfallRounds, eventsPerRequest) };
 }
 
 async function main(): Promise<void> {
@@ -260,14 +313,23 @@ async function main(): Promise<void> {
     const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
     const serve = (role: string) =>
       startChild(
-        [...profile, join('dist', 'cli.js'), 'serve', '--role', role, '--port', '0'],
+        [
+          ...profile,
+          join('dist', 'cli.js'),
+          'serve',
+          '--role',
+          role,
+          '--port',
+          '0',
+          ...(role === 'ingest' ? ['--processes', String(PROCESSES)] : []),
+        ],
         env,
         /running at (\S+)/,
       );
 
     const bare = await startChild(
       ['--import', 'tsx', join('bench', 'ingest-bare-server.ts')],
-      {},
+      { BARE_PROCESSES: String(PROCESSES) },
       /listening on (\d+)/,
     );
     children.push(bare.child);
@@ -275,7 +337,9 @@ async function main(): Promise<void> {
     const ingest = await serve('ingest');
     children.push(ingest.child);
     const ingestUrl = ingest.match[1] as string;
-    log(`bare ${bareUrl}, footfall ingest ${ingestUrl}, ${cpus().length} cores, ${SECONDS} s per phase`);
+    log(
+      `bare ${bareUrl}, footfall ingest ${ingestUrl}, ${cpus().length} cores, ${PROCESSES} process(es) each, ${SECONDS} s per phase in ${ROUNDS} alternating rounds`,
+    );
 
     // Warm both (JIT, key and store caches, UA cache) before measuring.
     await drive(bareUrl, '/', 'single', { connections: 8, seconds: 2 });
@@ -286,46 +350,64 @@ async function main(): Promise<void> {
     const barePid = bare.child.pid;
     const ingestPid = ingest.child.pid;
     const isSingle = PHASES.has('single') || PHASES.has('half');
-    const bareSingle = isSingle
-      ? await measure(barePid, 1, () =>
-          drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: SECONDS }),
+    const roundSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+    const singles = isSingle
+      ? await alternate(
+          {
+            pid: barePid,
+            run: () =>
+              drive(bareUrl, '/', 'single', { connections: SINGLE_CONNECTIONS, seconds: roundSeconds }),
+          },
+          {
+            pid: ingestPid,
+            run: () =>
+              drive(ingestUrl, '/v1/track', 'single', {
+                connections: SINGLE_CONNECTIONS,
+                seconds: roundSeconds,
+                headers: auth,
+              }),
+          },
+          1,
         )
-      : skipped;
+      : { bare: skipped, footfall: skipped };
+    const bareSingle = singles.bare;
+    const single = singles.footfall;
     log(
       `bare single:      ${bareSingle.reqPerSec} req/s, p50 ${bareSingle.p50Ms} ms, p99 ${bareSingle.p99Ms} ms, CPU ${bareSingle.cpuUsPerEvent} µs/event`,
     );
-    const single = isSingle
-      ? await measure(ingestPid, 1, () =>
-          drive(ingestUrl, '/v1/track', 'single', {
-            connections: SINGLE_CONNECTIONS,
-            seconds: SECONDS,
-            headers: auth,
-          }),
-        )
-      : skipped;
     log(
       `footfall single:  ${single.reqPerSec} req/s, p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms, CPU ${single.cpuUsPerEvent} µs/event (non-2xx ${single.non2xx})`,
     );
     await redis.flushdb(); // the accept phases ran without a worker: drop what they buffered
 
     const isBatch = PHASES.has('batch');
-    const bareBatch = isBatch
-      ? await measure(barePid, BATCH_SIZE, () =>
-          drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: SECONDS }),
+    const batches = isBatch
+      ? await alternate(
+          {
+            pid: barePid,
+            run: () =>
+              drive(bareUrl, '/', 'batch', { connections: BATCH_CONNECTIONS, seconds: roundSeconds }),
+          },
+          {
+            pid: ingestPid,
+            run: async () => {
+              const result = await drive(ingestUrl, '/v1/batch', 'batch', {
+                connections: BATCH_CONNECTIONS,
+                seconds: roundSeconds,
+                headers: auth,
+              });
+              await redis.flushdb(); // no worker runs: keep the stream from growing across rounds
+              return result;
+            },
+          },
+          BATCH_SIZE,
         )
-      : skipped;
+      : { bare: skipped, footfall: skipped };
+    const bareBatch = batches.bare;
+    const batch = batches.footfall;
     log(
       `bare batch:       ${bareBatch.reqPerSec * BATCH_SIZE} events/s, CPU ${bareBatch.cpuUsPerEvent} µs/event`,
     );
-    const batch = isBatch
-      ? await measure(ingestPid, BATCH_SIZE, () =>
-          drive(ingestUrl, '/v1/batch', 'batch', {
-            connections: BATCH_CONNECTIONS,
-            seconds: SECONDS,
-            headers: auth,
-          }),
-        )
-      : skipped;
     log(
       `footfall batch:   ${batch.reqPerSec * BATCH_SIZE} events/s, p99 ${batch.p99Ms} ms, CPU ${batch.cpuUsPerEvent} µs/event (non-2xx ${batch.non2xx})`,
     );
@@ -333,13 +415,18 @@ async function main(): Promise<void> {
 
     const halfRate = Math.max(1, Math.floor(single.reqPerSec / 2));
     const half = PHASES.has('half')
-      ? await measure(ingestPid, 1, () =>
-          drive(ingestUrl, '/v1/track', 'single', {
-            connections: SINGLE_CONNECTIONS,
-            seconds: SECONDS,
-            headers: auth,
-            overallRate: halfRate,
-          }),
+      ? figures(
+          [
+            await round(ingestPid, () =>
+              drive(ingestUrl, '/v1/track', 'single', {
+                connections: SINGLE_CONNECTIONS,
+                seconds: SECONDS,
+                headers: auth,
+                overallRate: halfRate,
+              }),
+            ),
+          ],
+          1,
         )
       : skipped;
     log(`footfall at ${halfRate} req/s: p50 ${half.p50Ms} ms, p99 ${half.p99Ms} ms`);
@@ -358,7 +445,7 @@ async function main(): Promise<void> {
     }
     const workersCpuMs = (): number => workerPids.reduce<number>((sum, pid) => sum + cpuMs(pid), 0);
     const workerCpuBefore = workersCpuMs();
-    const ingestCpuBefore = cpuMs(ingestPid);
+    const ingestCpuBefore = treeCpuMs(ingestPid);
     // The local servers' CPU too (when they run here): what each stored event costs the whole machine.
     const databasePid = localServerPid('mariadbd') ?? localServerPid('mysqld');
     const redisPid = localServerPid('redis-server');
@@ -402,7 +489,7 @@ async function main(): Promise<void> {
     const e2eSeconds = (Date.now() - startedMs) / 1000;
     const perStoredEvent = (ms: number) => Math.round(((ms * 1000) / Math.max(1, stored)) * 10) / 10;
     const workerCpuUsPerEvent = perStoredEvent(workersCpuMs() - workerCpuBefore);
-    const ingestCpuUsPerEvent = perStoredEvent(cpuMs(ingestPid) - ingestCpuBefore);
+    const ingestCpuUsPerEvent = perStoredEvent(treeCpuMs(ingestPid) - ingestCpuBefore);
     const databaseCpuUsPerEvent =
       databasePid === undefined ? null : perStoredEvent(cpuMs(databasePid) - databaseCpuBefore);
     const redisCpuUsPerEvent =
@@ -459,6 +546,10 @@ async function main(): Promise<void> {
         singleConnections: SINGLE_CONNECTIONS,
         batchConnections: BATCH_CONNECTIONS,
         batchSize: BATCH_SIZE,
+        /** Processes of the ingest role (`serve --processes`) and of the bare server. */
+        processes: PROCESSES,
+        /** Alternating rounds of bare and Footfall per accept phase. */
+        rounds: ROUNDS,
         rowFormat: UNCOMPRESSED ? 'dynamic' : 'compressed where the migrations compress',
         logLevel: 'warn',
         note: 'ingest, worker, bare server, MariaDB, Redis and autocannon share the same cores',
@@ -491,7 +582,8 @@ async function main(): Promise<void> {
     };
     // A partial run (BENCH_PHASES) is for profiling: it does not replace the recorded results.
     if (['single', 'batch', 'half', 'e2e'].every((phase) => PHASES.has(phase))) {
-      writeFileSync(join(REPO, 'bench', 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
+      const file = PROCESSES === 1 ? 'ingest.json' : `ingest-${PROCESSES}-processes.json`;
+      writeFileSync(join(REPO, 'bench', 'results', file), `${JSON.stringify(results, null, 2)}\n`);
     }
     log(JSON.stringify(results.targets));
     await redis.flushdb();

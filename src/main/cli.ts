@@ -5,6 +5,7 @@ import { parseDurationMs } from '../platform/clock.js';
 import { ConfigError, ROLES, type Role } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
 import { parsePublicId } from '../platform/ids.js';
+import { announceReady, isClusterWorker, parseProcesses, processesRefusal, runPrimary } from './cluster.js';
 import { openRuntime } from './runtime.js';
 import { installSignalHandlers, serve } from './serve.js';
 import { runSetup } from './setup.js';
@@ -12,7 +13,7 @@ import { runSetup } from './setup.js';
 const USAGE = `footfall — event tracking for eCommerce stores
 
 Usage:
-  footfall serve [--role all|api|ingest|worker] [--port N] [--host H]
+  footfall serve [--role all|api|ingest|worker] [--port N] [--host H] [--processes N|auto]
   footfall migrate
   footfall setup [--email E] [--json]
   footfall stores create --name N [--org ORG_ID] [--json]
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      processes: { type: 'string' },
       json: { type: 'boolean', default: false },
       email: { type: 'string' },
       name: { type: 'string' },
@@ -94,7 +96,28 @@ export async function main(argv: string[]): Promise<number> {
       if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
         throw new UsageError('--port must be a port number');
       }
-      const server = await serve({ role, port, host: values.host });
+      const processes = parseProcesses(values.processes);
+      if (typeof processes === 'string') throw new UsageError(processes);
+      if (processes > 1 && !isClusterWorker()) {
+        const { loadConfig } = await import('../platform/config.js');
+        const refusal = processesRefusal(processes, role, loadConfig());
+        if (refusal !== null) throw new UsageError(refusal);
+        runPrimary({
+          count: processes,
+          role,
+          print: (line) => process.stdout.write(`${line}\n`),
+          warn: (line) => process.stderr.write(`${line}\n`),
+        });
+        return -1;
+      }
+      // A process of a cluster leaves the banner to the primary.
+      const server = await serve({
+        role,
+        port,
+        host: values.host,
+        ...(isClusterWorker() ? { print: () => undefined } : {}),
+      });
+      announceReady(server.url);
       installSignalHandlers(server, {
         error: (obj, msg) => process.stderr.write(`${msg}: ${String(obj)}\n`),
       });

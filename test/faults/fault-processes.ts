@@ -56,10 +56,23 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startFootfall(
   role: 'all' | 'ingest' | 'worker',
   env: { DATABASE_URL: string; REDIS_URL?: string } & Record<string, string>,
+  args: string[] = [],
 ): Promise<FootfallProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/main/cli.ts', 'serve', '--role', role, '--port', '0', '--host', '127.0.0.1'],
+    [
+      '--import',
+      'tsx',
+      'src/main/cli.ts',
+      'serve',
+      '--role',
+      role,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...args,
+    ],
     {
       cwd: REPO,
       env: { ...process.env, FOOTFALL_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
@@ -186,7 +199,11 @@ export interface ProductionSetup {
   redis: Redis;
   /** DATABASE_URL and REDIS_URL of this setup. */
   env: { DATABASE_URL: string; REDIS_URL: string };
-  start(role: 'all' | 'ingest' | 'worker', env?: Record<string, string>): Promise<FootfallProcess>;
+  start(
+    role: 'all' | 'ingest' | 'worker',
+    env?: Record<string, string>,
+    args?: string[],
+  ): Promise<FootfallProcess>;
   close(): Promise<void>;
 }
 
@@ -204,8 +221,8 @@ export async function startProductionSetup(): Promise<ProductionSetup> {
     redisServer,
     redis,
     env,
-    async start(role, extra = {}) {
-      const started = await startFootfall(role, { ...env, ...extra });
+    async start(role, extra = {}, args = []) {
+      const started = await startFootfall(role, { ...env, ...extra }, args);
       processes.push(started);
       return started;
     },
