@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { sql } from 'kysely';
 import { insertRows } from '../../platform/db/bulk-insert.js';
 import type { Database } from '../../platform/db/database.js';
@@ -159,7 +159,7 @@ export function createContextDictionary(database: Database) {
         if (item.shared === null) continue;
         let hash = hashes.get(item.shared);
         if (!hash) {
-          hash = createHash('sha256').update(item.shared).digest().subarray(0, 16);
+          hash = digest('sha256', item.shared, 'buffer').subarray(0, 16);
           hashes.set(item.shared, hash);
         }
         const key = `${storeId}:${hash.toString('hex')}`;

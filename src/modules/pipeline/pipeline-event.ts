@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * What ingest hands the buffer and the worker stores: a validated, enriched Segment event. Only the fields
@@ -51,7 +51,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(['track', 'page', 'screen', 'id
 
 /** 16 bytes of SHA-256 of the message id: the per-store dedup key and the `evt_…` public id. */
 export function messageHash(messageId: string): Buffer {
-  return createHash('sha256').update(messageId).digest().subarray(0, 16);
+  return hash('sha256', messageId, 'buffer').subarray(0, 16);
 }
 
 export function encodeEvent(event: PipelineEvent): string {

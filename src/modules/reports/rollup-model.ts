@@ -1,7 +1,7 @@
 // What a session, an order and a product event contribute to each rollup table. One model, used by the
 // worker's incremental path (new contribution − old contribution), by the rebuild and by the seed, so the
 // three cannot disagree. Pure: no I/O, no clock.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { localDay, localHourStart } from './report-time.js';
 
 /** What rollups read from an event, from a StoredEvent in the worker or a raw row in a rebuild. */
@@ -48,7 +48,7 @@ export function propertiesOf(event: RollupEvent): Record<string, unknown> {
 
 /** First 8 bytes of SHA-256, as hex: the key of sessions, visitors, customers and paths. */
 export function hash8(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return hash('sha256', text).slice(0, 16);
 }
 
 /** The visitor an event or order belongs to: its anonymous id, else its user id. */

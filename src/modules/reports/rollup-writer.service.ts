@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
 import type { TransactionHandle } from '../../platform/db/database.js';
 import type { StoredEvent } from '../pipeline/index.js';
@@ -40,7 +40,7 @@ export type StoreSettingsLookup = (
 
 /** The pipeline's message hash (SHA-256 of the message id), first 8 bytes: the same tie-breaker as raw rows. */
 function hashOf(messageId: string): string {
-  return createHash('sha256').update(messageId).digest('hex').slice(0, 16);
+  return hash('sha256', messageId).slice(0, 16);
 }
 
 export function storedToRollupEvent(event: StoredEvent): RollupEvent {
