@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { multiRowQuery, quoteIdentifier } from '../../platform/db/bulk-insert.js';
 import type { Database, Dialect, TransactionHandle } from '../../platform/db/database.js';
 import { MAX_ROWS_PER_STATEMENT } from '../cron/index.js';
 import type { ReportsTables } from './reports.tables.js';
@@ -532,6 +533,14 @@ export function createRollupsRepository(database: Database) {
    * `add` columns are incremented by the new value, `replace` columns overwritten, `keepFirst` columns set
    * only while empty.
    */
+  const quote = (name: string) => quoteIdentifier(database.dialect, name);
+
+  /** Rows in statements of at most 1,000, as text (multiRowQuery): a Kysely node per value cost more. */
+  async function runRows(tx: TransactionHandle, head: string, rows: readonly unknown[][], tail = '') {
+    for (const part of chunks(rows, ROWS_PER_STATEMENT))
+      await db(tx).executeQuery(multiRowQuery(database.dialect, head, part, tail));
+  }
+
   async function upsert(
     tx: TransactionHandle,
     table: string,
@@ -540,28 +549,20 @@ export function createRollupsRepository(database: Database) {
     update: { add?: readonly string[]; replace?: readonly string[]; keepFirst?: readonly string[] },
     rows: readonly unknown[][],
   ): Promise<void> {
-    const sets: RawBuilder<unknown>[] = [];
-    for (const column of update.add ?? []) {
-      const ref = sql.ref(column);
-      sets.push(isMysql ? sql`${ref} = ${ref} + values(${ref})` : sql`${ref} = ${ref} + excluded.${ref}`);
-    }
-    for (const column of update.replace ?? []) {
-      const ref = sql.ref(column);
-      sets.push(isMysql ? sql`${ref} = values(${ref})` : sql`${ref} = excluded.${ref}`);
-    }
+    const incoming = (column: string) => (isMysql ? `values(${quote(column)})` : `excluded.${quote(column)}`);
+    const sets: string[] = [];
+    for (const column of update.add ?? [])
+      sets.push(`${quote(column)} = ${quote(column)} + ${incoming(column)}`);
+    for (const column of update.replace ?? []) sets.push(`${quote(column)} = ${incoming(column)}`);
     for (const column of update.keepFirst ?? []) {
-      const ref = sql.ref(column);
-      const incoming = isMysql ? sql`values(${ref})` : sql`excluded.${ref}`;
-      sets.push(sql`${ref} = case when ${ref} = '' then ${incoming} else ${ref} end`);
+      const ref = quote(column);
+      sets.push(`${ref} = case when ${ref} = '' then ${incoming(column)} else ${ref} end`);
     }
-    const columnList = sql.join(columns.map((c) => sql.ref(c)));
-    for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
-      const values = sql.join(part.map((row) => sql`(${sql.join(row)})`));
-      const conflict = isMysql
-        ? sql`on duplicate key update ${sql.join(sets)}`
-        : sql`on conflict (${sql.join(keyColumns.map((c) => sql.ref(c)))}) do update set ${sql.join(sets)}`;
-      await sql`insert into ${sql.table(table)} (${columnList}) values ${values} ${conflict}`.execute(db(tx));
-    }
+    const head = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values `;
+    const conflict = isMysql
+      ? ` on duplicate key update ${sets.join(', ')}`
+      : ` on conflict (${keyColumns.map(quote).join(', ')}) do update set ${sets.join(', ')}`;
+    await runRows(tx, head, rows, conflict);
   }
 
   async function insertRows(
@@ -570,11 +571,7 @@ export function createRollupsRepository(database: Database) {
     columns: readonly string[],
     rows: readonly unknown[][],
   ): Promise<void> {
-    const columnList = sql.join(columns.map((c) => sql.ref(c)));
-    for (const part of chunks(rows, ROWS_PER_STATEMENT)) {
-      const values = sql.join(part.map((row) => sql`(${sql.join(row)})`));
-      await sql`insert into ${sql.table(table)} (${columnList}) values ${values}`.execute(db(tx));
-    }
+    await runRows(tx, `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values `, rows);
   }
 
   return {
@@ -1031,14 +1028,15 @@ export function createRollupsRepository(database: Database) {
         binOrNull(r.sessionKey),
         binOrNull(r.cartKey),
       ]);
-      const columnList = sql.join(columns.map((c) => sql.ref(c)));
-      for (const part of chunks(values, ROWS_PER_STATEMENT)) {
-        const tuples = sql.join(part.map((row) => sql`(${sql.join(row)})`));
-        await (isMysql
-          ? sql`insert ignore into report_funnel_events (${columnList}) values ${tuples}`
-          : sql`insert into report_funnel_events (${columnList}) values ${tuples} on conflict do nothing`
-        ).execute(db(tx));
-      }
+      const columnList = columns.map(quote).join(', ');
+      await (isMysql
+        ? runRows(tx, `insert ignore into report_funnel_events (${columnList}) values `, values)
+        : runRows(
+            tx,
+            `insert into report_funnel_events (${columnList}) values `,
+            values,
+            ' on conflict do nothing',
+          ));
     },
 
     /** Removes a span of the funnel index, name by name so each delete is a key range. */

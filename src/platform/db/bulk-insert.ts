@@ -1,6 +1,38 @@
 import { CompiledQuery } from 'kysely';
-import { escape } from 'mysql2';
-import type { Database, TransactionHandle } from './database.js';
+import { escape as escapeSqlValue } from 'mysql2';
+import type { Database, Dialect, TransactionHandle } from './database.js';
+
+/** An identifier quoted for the dialect (names from our own code, never from input). */
+export function quoteIdentifier(dialect: Dialect, name: string): string {
+  return dialect === 'mysql' ? `\`${name}\`` : `"${name}"`;
+}
+
+/**
+ * `head` + one tuple per row + `tail` as one query: on MySQL with the values escaped into the text (see
+ * insertRows), on SQLite with `?` placeholders and the values as parameters. `head` and `tail` are SQL
+ * written in our code.
+ */
+export function multiRowQuery(
+  dialect: Dialect,
+  head: string,
+  rows: readonly (readonly unknown[])[],
+  tail = '',
+  placeholders = rows[0] === undefined ? '()' : `(${rows[0].map(() => '?').join(', ')})`,
+): CompiledQuery {
+  if (dialect === 'mysql') {
+    const tuples = rows.map(
+      (row) =>
+        `(${row.map((value) => escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0])).join(', ')})`,
+    );
+    return CompiledQuery.raw(head + tuples.join(', ') + tail, []);
+  }
+  const parameters: unknown[] = [];
+  for (const row of rows) for (const value of row) parameters.push(value);
+  return CompiledQuery.raw(
+    head + new Array<string>(rows.length).fill(placeholders).join(', ') + tail,
+    parameters,
+  );
+}
 
 /**
  * A multi-row INSERT assembled as text with placeholders. For a thousand rows of thirty-odd columns a query
@@ -24,7 +56,7 @@ export async function insertRows(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const mysql = database.dialect === 'mysql';
-  const quote = mysql ? (name: string) => `\`${name}\`` : (name: string) => `"${name}"`;
+  const quote = (name: string) => quoteIdentifier(database.dialect, name);
   const skip = options.skipConflictsOn;
   const perStatement = mysql ? 1000 : Math.min(1000, Math.floor(32_000 / columns.length));
   const head = `insert${skip && mysql ? ' ignore' : ''} into ${quote(table)} (${columns.map(quote).join(', ')}) values `;
@@ -34,20 +66,7 @@ export async function insertRows(
   let inserted = 0;
   for (let i = 0; i < rows.length; i += perStatement) {
     const part = rows.slice(i, i + perStatement);
-    let query: CompiledQuery;
-    if (mysql) {
-      const tuples = part.map(
-        (row) => `(${row.map((value) => escape(value as Parameters<typeof escape>[0])).join(', ')})`,
-      );
-      query = CompiledQuery.raw(head + tuples.join(', ') + tail, []);
-    } else {
-      const parameters: unknown[] = [];
-      for (const row of part) for (const value of row) parameters.push(value);
-      query = CompiledQuery.raw(
-        head + new Array<string>(part.length).fill(tuple).join(', ') + tail,
-        parameters,
-      );
-    }
+    const query = multiRowQuery(database.dialect, head, part, tail, tuple);
     const result = await db.executeQuery(query);
     inserted += Number(result.numAffectedRows ?? 0n);
   }
