@@ -22,7 +22,7 @@ export function multiRowQuery(
   if (dialect === 'mysql') {
     const tuples = rows.map(
       (row) =>
-        `(${row.map((value) => escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0])).join(', ')})`,
+        `(${row.map((value) => escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0], false, 'Z')).join(', ')})`,
     );
     return CompiledQuery.raw(head + tuples.join(', ') + tail, []);
   }

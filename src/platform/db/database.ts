@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely';
-import { createPool } from 'mysql2';
+import { createPool, format } from 'mysql2';
 import type { DatabaseConfig } from '../config.js';
 
 export type Dialect = 'sqlite' | 'mysql';
@@ -53,6 +53,11 @@ export function createDatabase(config: DatabaseConfig, options: { poolSize?: num
       dateStrings: true,
       enableKeepAlive: true,
       connectTimeout: 5000,
+      // mysql2 formats every query client-side, scanning the text for `?` even with no values to put in. The
+      // bulk statements (bulk-insert.ts) come with their values already escaped into a megabyte of text: those
+      // go out as they are. Anything with values is formatted as mysql2 would (same time zone, no objects).
+      queryFormat: (sql: string, values: unknown) =>
+        Array.isArray(values) && values.length === 0 ? sql : format(sql, values as never, false, 'Z'),
     });
     kysely = new Kysely({ dialect: new MysqlDialect({ pool }) });
   }
