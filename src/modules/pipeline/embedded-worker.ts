@@ -9,7 +9,6 @@ import {
 import type { BatchWriter } from './batch-writer.service.js';
 import type { DeadLetterInput } from './dead-letters.service.js';
 import type { MemoryEventBuffer, QueuedEvent } from './memory-event-buffer.js';
-import { encodeEvent } from './pipeline-event.js';
 
 export interface PipelineWorker {
   start(): void;
@@ -59,7 +58,8 @@ export function createEmbeddedWorker(deps: {
           dead.push({
             storeId: item.event.storeId,
             messageId: item.event.messageId,
-            payload: encodeEvent(item.event),
+            // As an object, like the Redis worker's dead letters: people read them.
+            payload: JSON.stringify(item.event),
             reason,
             attempts: item.failures,
           });

@@ -54,8 +54,90 @@ export function messageHash(messageId: string): Buffer {
   return hash('sha256', messageId, 'buffer').subarray(0, 16);
 }
 
+/**
+ * The buffer's format for an event: a JSON array, `[1, …the fields in this order…]`. Without the 34 keys an
+ * event is a third smaller than as an object: less to stringify at ingest, to send through Redis and to parse
+ * in the worker, and the parsed array becomes an object of one fixed shape. The leading 1 is the format's
+ * version: never reorder the fields; a new one goes at the end (older entries then lack it, and it takes its
+ * default). Entries written as objects (before this format) still decode.
+ */
 export function encodeEvent(event: PipelineEvent): string {
-  return JSON.stringify(event);
+  return JSON.stringify([
+    1,
+    event.messageId,
+    event.type,
+    event.event,
+    event.name,
+    event.userId,
+    event.anonymousId,
+    event.groupId,
+    event.previousId,
+    event.sessionId,
+    event.timestampMs,
+    event.sentAtMs,
+    event.receivedAtMs,
+    event.properties,
+    event.traits,
+    event.context,
+    event.pagePath,
+    event.pageHost,
+    event.pageTitle,
+    event.referrerHost,
+    event.channel,
+    event.utmSource,
+    event.utmMedium,
+    event.utmCampaign,
+    event.utmTerm,
+    event.utmContent,
+    event.deviceType,
+    event.browser,
+    event.os,
+    event.country,
+    event.isBot,
+    event.revenue,
+    event.currency,
+    event.orderId,
+    event.isServer,
+  ]);
+}
+
+function fromFields(fields: unknown[]): Record<string, unknown> {
+  return {
+    messageId: fields[1],
+    type: fields[2],
+    event: fields[3],
+    name: fields[4],
+    userId: fields[5],
+    anonymousId: fields[6],
+    groupId: fields[7],
+    previousId: fields[8],
+    sessionId: fields[9],
+    timestampMs: fields[10],
+    sentAtMs: fields[11],
+    receivedAtMs: fields[12],
+    properties: fields[13],
+    traits: fields[14],
+    context: fields[15],
+    pagePath: fields[16],
+    pageHost: fields[17],
+    pageTitle: fields[18],
+    referrerHost: fields[19],
+    channel: fields[20],
+    utmSource: fields[21],
+    utmMedium: fields[22],
+    utmCampaign: fields[23],
+    utmTerm: fields[24],
+    utmContent: fields[25],
+    deviceType: fields[26],
+    browser: fields[27],
+    os: fields[28],
+    country: fields[29],
+    isBot: fields[30],
+    revenue: fields[31],
+    currency: fields[32],
+    orderId: fields[33],
+    isServer: fields[34],
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -101,7 +183,10 @@ export function decodeEvent(storeIdText: unknown, payload: unknown): Decoded {
   if (typeof payload !== 'string')
     return { ok: false, reason: 'entry has no payload', storeId, messageId: null };
   try {
-    return completeEvent(JSON.parse(payload), storeId);
+    const parsed: unknown = JSON.parse(payload);
+    if (!Array.isArray(parsed)) return completeEvent(parsed, storeId);
+    if (parsed[0] !== 1) return { ok: false, reason: 'payload format is unknown', storeId, messageId: null };
+    return completeEvent(fromFields(parsed), storeId);
   } catch {
     return { ok: false, reason: 'payload is not JSON', storeId, messageId: null };
   }
