@@ -41,6 +41,12 @@ const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 1);
 // The accept phases alternate bare and Footfall in BENCH_ROUNDS rounds of BENCH_SECONDS / rounds each: the
 // machine's speed drifts (other tenants), and alternating shares the drift between the two, so the ratio holds.
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 4));
+// The Node.js options the Docker image runs Footfall with (its `ENV NODE_OPTIONS` line), so the bench measures
+// what is deployed; BENCH_NODE_OPTIONS overrides them ('' for Node's defaults).
+const NODE_OPTIONS =
+  process.env.BENCH_NODE_OPTIONS ??
+  /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'))?.[1] ??
+  '';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -307,6 +313,7 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
       // Accept phases run without a worker: the stream must hold their whole output.
       STREAM_MAX_LENGTH: '50000000',
+      NODE_OPTIONS,
     };
     // The production bundle (what the `footfall` command runs), not tsx: tsx's keep-names helpers cost CPU.
     execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { cwd: REPO, stdio: 'ignore' });
@@ -329,7 +336,7 @@ async function main(): Promise<void> {
 
     const bare = await startChild(
       ['--import', 'tsx', join('bench', 'ingest-bare-server.ts')],
-      { BARE_PROCESSES: String(PROCESSES) },
+      { BARE_PROCESSES: String(PROCESSES), NODE_OPTIONS },
       /listening on (\d+)/,
     );
     children.push(bare.child);
@@ -550,6 +557,8 @@ async function main(): Promise<void> {
         processes: PROCESSES,
         /** Alternating rounds of bare and Footfall per accept phase. */
         rounds: ROUNDS,
+        /** NODE_OPTIONS of the Footfall processes (the Docker image's). */
+        nodeOptions: NODE_OPTIONS,
         rowFormat: UNCOMPRESSED ? 'dynamic' : 'compressed where the migrations compress',
         logLevel: 'warn',
         note: 'ingest, worker, bare server, MariaDB, Redis and autocannon share the same cores',
