@@ -528,11 +528,6 @@ export function createRollupsRepository(database: Database) {
     return (isMysql ? query.modifyEnd(sql`lock in share mode`) : query) as Q;
   }
 
-  /**
-   * `INSERT … ON DUPLICATE KEY UPDATE` / `ON CONFLICT DO UPDATE`, in statements of at most 1,000 rows.
-   * `add` columns are incremented by the new value, `replace` columns overwritten, `keepFirst` columns set
-   * only while empty.
-   */
   const quote = (name: string) => quoteIdentifier(database.dialect, name);
 
   /** Rows in statements of at most 1,000, as text (multiRowQuery): a Kysely node per value cost more. */
@@ -541,6 +536,11 @@ export function createRollupsRepository(database: Database) {
       await db(tx).executeQuery(multiRowQuery(database.dialect, head, part, tail));
   }
 
+  /**
+   * `INSERT … ON DUPLICATE KEY UPDATE` / `ON CONFLICT DO UPDATE`, in statements of at most 1,000 rows.
+   * `add` columns are incremented by the new value, `replace` columns overwritten, `keepFirst` columns set
+   * only while empty.
+   */
   async function upsert(
     tx: TransactionHandle,
     table: string,
