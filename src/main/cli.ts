@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { KeyType } from '../modules/keys/index.js';
 import { renderProgress, seedStore } from '../modules/seed/index.js';
 import { parseDurationMs } from '../platform/clock.js';
-import { ConfigError, ROLES, type Role } from '../platform/config.js';
+import { ConfigError, loadConfig, ROLES, type Role } from '../platform/config.js';
 import { AppError } from '../platform/errors.js';
 import { parsePublicId } from '../platform/ids.js';
 import { announceReady, isClusterWorker, parseProcesses, processesRefusal, runPrimary } from './cluster.js';
@@ -42,7 +42,6 @@ async function withRuntime<T>(
   work: (runtime: Awaited<ReturnType<typeof openRuntime>>) => Promise<T>,
 ): Promise<T> {
   const { createLogger } = await import('../platform/log.js');
-  const { loadConfig } = await import('../platform/config.js');
   const config = loadConfig();
   // CLI commands log only warnings, to stderr, so stdout carries nothing but the answer.
   const logger = createLogger({ level: 'warn', destination: process.stderr });
@@ -99,7 +98,6 @@ export async function main(argv: string[]): Promise<number> {
       const processes = parseProcesses(values.processes);
       if (typeof processes === 'string') throw new UsageError(processes);
       if (processes > 1 && !isClusterWorker()) {
-        const { loadConfig } = await import('../platform/config.js');
         const refusal = processesRefusal(processes, role, loadConfig());
         if (refusal !== null) throw new UsageError(refusal);
         runPrimary({

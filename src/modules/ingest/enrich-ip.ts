@@ -18,11 +18,12 @@ const normalized = createMemoCache<string | null>(2000);
 
 export function applyIpPolicy(ip: string | null, policy: IpPolicy): string | null {
   if (ip === null || policy === 'none') return null;
-  if (ip.length > 64) return policy === 'full' ? normalizeIp(ip) : truncateIp(ip);
+  const apply = policy === 'full' ? normalizeIp : truncateIp;
+  if (ip.length > 64) return apply(ip);
   const cache = policy === 'full' ? normalized : truncated;
   let result = cache.get(ip);
   if (result === undefined) {
-    result = policy === 'full' ? normalizeIp(ip) : truncateIp(ip);
+    result = apply(ip);
     cache.set(ip, result);
   }
   return result;

@@ -1,4 +1,5 @@
 import { AppError } from '../../platform/errors.js';
+import { isPlainObject } from './event-validation.js';
 import type { SEGMENT_TYPES } from './ingest.schemas.js';
 import {
   type IngestCaller,
@@ -35,10 +36,6 @@ export const tooLargeRequest = () =>
 
 export const malformedJson = () =>
   new AppError('malformed_body', 'The body is not valid JSON; nothing was accepted');
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The key from `Authorization: Basic base64(key:)` (Segment), `Bearer ff_sk_…`, the body, or `?writeKey=`. */
 function presentedKey(call: TrackingCall, body: Record<string, unknown>): string | null {

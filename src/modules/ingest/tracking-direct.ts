@@ -4,8 +4,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { problemOf } from '../../platform/errors.js';
 import { type DirectHandler, PROBLEM_CONTENT_TYPE, toAppError } from '../../platform/http/app.js';
 import type { Logger } from '../../platform/log.js';
-import type { IngestService } from './ingest.service.js';
-import { MAX_REQUEST_BYTES } from './ingest.service.js';
+import { type IngestService, MAX_REQUEST_BYTES } from './ingest.service.js';
 import {
   malformedJson,
   resultBody,

@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { escape as escapeSqlValue } from 'mysql2';
-import type { Database, Dialect, TransactionHandle } from './database.js';
+import { type Database, type Dialect, MYSQL_TIME_ZONE, type TransactionHandle } from './database.js';
 
 /** An identifier quoted for the dialect (names from our own code, never from input). */
 export function quoteIdentifier(dialect: Dialect, name: string): string {
@@ -17,17 +17,17 @@ export function multiRowQuery(
   head: string,
   rows: readonly (readonly unknown[])[],
   tail = '',
-  placeholders = rows[0] === undefined ? '()' : `(${rows[0].map(() => '?').join(', ')})`,
 ): CompiledQuery {
   if (dialect === 'mysql') {
     const tuples = rows.map(
       (row) =>
-        `(${row.map((value) => escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0], false, 'Z')).join(', ')})`,
+        `(${row.map((value) => escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0], false, MYSQL_TIME_ZONE)).join(', ')})`,
     );
     return CompiledQuery.raw(head + tuples.join(', ') + tail, []);
   }
   const parameters: unknown[] = [];
   for (const row of rows) for (const value of row) parameters.push(value);
+  const placeholders = `(${(rows[0] ?? []).map(() => '?').join(', ')})`;
   return CompiledQuery.raw(
     head + new Array<string>(rows.length).fill(placeholders).join(', ') + tail,
     parameters,
@@ -61,12 +61,11 @@ export async function insertRows(
   const perStatement = mysql ? 1000 : Math.min(1000, Math.floor(32_000 / columns.length));
   const head = `insert${skip && mysql ? ' ignore' : ''} into ${quote(table)} (${columns.map(quote).join(', ')}) values `;
   const tail = skip && !mysql ? ` on conflict (${skip.map(quote).join(', ')}) do nothing` : '';
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
   const db = database.typed<unknown>(tx);
   let inserted = 0;
   for (let i = 0; i < rows.length; i += perStatement) {
     const part = rows.slice(i, i + perStatement);
-    const query = multiRowQuery(database.dialect, head, part, tail, tuple);
+    const query = multiRowQuery(database.dialect, head, part, tail);
     const result = await db.executeQuery(query);
     inserted += Number(result.numAffectedRows ?? 0n);
   }

@@ -7,6 +7,9 @@ import type { DatabaseConfig } from '../config.js';
 
 export type Dialect = 'sqlite' | 'mysql';
 
+/** The time zone mysql2 formats and escapes values in (UTC; Footfall stores epoch milliseconds anyway). */
+export const MYSQL_TIME_ZONE = 'Z';
+
 /**
  * One connection pool per process. Modules never see this object's untyped Kysely: each repository asks
  * for `typed<ItsTables>()`, so a module can only name the tables it declares.
@@ -46,7 +49,7 @@ export function createDatabase(config: DatabaseConfig, options: { poolSize?: num
       uri: config.url,
       connectionLimit: options.poolSize ?? 10,
       charset: 'utf8mb4',
-      timezone: 'Z',
+      timezone: MYSQL_TIME_ZONE,
       supportBigNumbers: true,
       bigNumberStrings: false,
       decimalNumbers: true,
@@ -57,7 +60,9 @@ export function createDatabase(config: DatabaseConfig, options: { poolSize?: num
       // bulk statements (bulk-insert.ts) come with their values already escaped into a megabyte of text: those
       // go out as they are. Anything with values is formatted as mysql2 would (same time zone, no objects).
       queryFormat: (sql: string, values: unknown) =>
-        Array.isArray(values) && values.length === 0 ? sql : format(sql, values as never, false, 'Z'),
+        Array.isArray(values) && values.length === 0
+          ? sql
+          : format(sql, values as never, false, MYSQL_TIME_ZONE),
     });
     kysely = new Kysely({ dialect: new MysqlDialect({ pool }) });
   }
