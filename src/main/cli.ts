@@ -109,16 +109,18 @@ export async function main(argv: string[]): Promise<number> {
         return -1;
       }
       // A process of a cluster leaves the banner to the primary.
-      const server = await serve({
+      const starting = serve({
         role,
         port,
         host: values.host,
         ...(isClusterWorker() ? { print: () => undefined } : {}),
       });
-      announceReady(server.url);
-      installSignalHandlers(server, {
+      // Before the banner is out: a signal sent on seeing it must find the handlers (installed after serve()
+      // returned, they missed a SIGINT sent right after the banner on a loaded machine).
+      installSignalHandlers(starting, {
         error: (obj, msg) => process.stderr.write(`${msg}: ${String(obj)}\n`),
       });
+      announceReady((await starting).url);
       return -1;
     }
     case 'migrate': {

@@ -131,18 +131,24 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   return { url, close };
 }
 
+/**
+ * SIGTERM/SIGINT: a clean shutdown, exit 0 (1 if it fails). Given the server while it is still starting, a
+ * signal that arrives meanwhile shuts it down once it has started.
+ */
 export function installSignalHandlers(
-  server: RunningServer,
+  server: RunningServer | Promise<RunningServer>,
   logger: { error(obj: unknown, msg: string): void },
 ): void {
   const onSignal = () => {
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    Promise.resolve(server)
+      .then((running) => running.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
