@@ -19,6 +19,7 @@ import { createDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrator.js';
 import type { ModuleMigration } from '../src/platform/db/schema.js';
 import { createLogger } from '../src/platform/log.js';
+import { diskBytesByTable, flushDirtyPages } from './innodb.js';
 
 // `npm run bench:reports`: loads (or reuses) a store of 10M generated events in the local MariaDB, then times
 // every report over 7, 30 and 90 days, cold (right after a raw scan has pushed everything out of InnoDB's
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
   const server = (versionRows as { v: string; pool: number; log: number }[])[0];
   await admin.end();
   log(
-    `${server?.v ?? 'database'}: InnoDB buffer pool ${server ? Math.round(Number(server.pool) / 2 ** 20) : '?'} MB, redo log ${server ? Math.round(Number(server.log) / 2 ** 20) : '?'} MB (the server's settings; the bench does not change them)`,
+    `${server?.v ?? 'database'}: InnoDB buffer pool ${server ? Math.round(Number(server.pool) / 2 ** 20) : '?'} MB, redo log ${server ? Math.round(Number(server.log) / 2 ** 20) : '?'} MB (the server's settings; the bench puts back the two it turns to flush pages)`,
   );
 
   const url = `${MYSQL_SERVER.replace(/\/$/, '')}/${DATABASE_NAME}`;
@@ -237,8 +238,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  // Storage, from InnoDB's own accounting after fresh statistics.
+  // Storage: the bytes on disk once every changed page is written (page-compressed tables are compressed as
+  // they are written), with InnoDB's own page accounting after fresh statistics beside them.
   const db = database.typed<unknown>();
+  const query = async (statement: string) =>
+    (await sql.raw<Record<string, unknown>>(statement).execute(db)).rows;
   const tables = (
     await sql<{ name: string }>`select table_name as name from information_schema.tables
       where table_schema = ${DATABASE_NAME}
@@ -247,29 +251,36 @@ async function main(): Promise<void> {
     )
   ).rows.map((row) => row.name);
   for (const table of tables) await sql`analyze table ${sql.table(table)}`.execute(db);
+  await flushDirtyPages(query);
+  const diskBytes = await diskBytesByTable(query, DATABASE_NAME);
   const sizes = (
     await sql<{ name: string; rows: number; data: number; indexes: number }>`
       select table_name as name, table_rows as ${sql.ref('rows')}, data_length as data, index_length as indexes
       from information_schema.tables where table_schema = ${DATABASE_NAME}
-        and (table_name in ('events', 'event_contexts', 'orders', 'order_adjustments') or table_name like 'report\\_%')
-      order by data_length + index_length desc`.execute(db)
-  ).rows.map((row) => ({
-    table: row.name,
-    rows: Number(row.rows),
-    dataBytes: Number(row.data),
-    indexBytes: Number(row.indexes),
-  }));
-  const totalBytes = sizes.reduce((sum, t) => sum + t.dataBytes + t.indexBytes, 0);
+        and (table_name in ('events', 'event_contexts', 'orders', 'order_adjustments') or table_name like 'report\\_%')`.execute(
+      db,
+    )
+  ).rows
+    .map((row) => ({
+      table: row.name,
+      rows: Number(row.rows),
+      diskBytes: diskBytes.get(row.name) ?? Number.NaN,
+      dataBytes: Number(row.data),
+      indexBytes: Number(row.indexes),
+    }))
+    .sort((a, b) => b.diskBytes - a.diskBytes);
+  const unmeasured = sizes.filter((t) => Number.isNaN(t.diskBytes)).map((t) => t.table);
+  if (unmeasured.length > 0) throw new Error(`no tablespace found for ${unmeasured.join(', ')}`);
+  const totalBytes = sizes.reduce((sum, t) => sum + t.diskBytes, 0);
   const rollupBytes = sizes
     .filter((t) => t.table.startsWith('report_'))
-    .reduce((sum, t) => sum + t.dataBytes + t.indexBytes, 0);
+    .reduce((sum, t) => sum + t.diskBytes, 0);
   const eventsTable = sizes.find((t) => t.table === 'events');
   const storage = {
+    /** Bytes on disk (allocated file blocks) of the events, orders and rollup tables. */
     totalBytes,
     bytesPerEvent: Math.round(totalBytes / events),
-    rawEventsBytesPerEvent: eventsTable
-      ? Math.round((eventsTable.dataBytes + eventsTable.indexBytes) / events)
-      : null,
+    rawEventsBytesPerEvent: eventsTable ? Math.round(eventsTable.diskBytes / events) : null,
     rollupBytesPerEvent: Math.round(rollupBytes / events),
     tables: sizes,
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import {
+  compressPages,
   compressRows,
   createIndex,
   createTable,
@@ -190,5 +191,12 @@ export const pipelineMigrations: ModuleMigration[] = [
     // Measured on a million generated events: 631 → 293 MB of rows, 209 → 170 MB of indexes built by insertion.
     name: '202611280110_pipeline_events_compressed',
     up: (ctx) => compressRows(ctx, 'events'),
+  },
+  {
+    // Compressed rows cost MariaDB about half its CPU per stored event: 50,000 varied events took 66 µs of CPU
+    // per event to insert plus 6 µs to flush, against 31 + 16 µs with compressed pages, which took 215 rather
+    // than 461 bytes per event on disk (schema.ts, compressPages).
+    name: '202611300100_pipeline_events_page_compressed',
+    up: (ctx) => compressPages(ctx, 'events'),
   },
 ];

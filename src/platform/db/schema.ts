@@ -124,3 +124,27 @@ export function compressRows(ctx: MigrationContext, table: string): Promise<void
 export function uncompressRows(ctx: MigrationContext, table: string): Promise<void> {
   return setRowFormat(ctx, table, sql`row_format=dynamic key_block_size=0`);
 }
+
+/**
+ * MariaDB's page compression for a table compressRows made compressed: pages are held uncompressed in memory
+ * and compressed (zlib, level 1) only when written to disk, where the file system punches out the unused end
+ * of each page. Inserts then cost what they cost on an uncompressed table, and compressing happens once per page
+ * write rather than again whenever a compressed page's modification log fills; the bytes on disk came out
+ * smaller too (bench/results). Rebuilds the table once. A table whose rows are not compressed (an operator's
+ * choice, or a host that refused compressRows) is left as it is, and so is every table on MySQL, whose page
+ * compression (`COMPRESSION='zlib'`) is a different option this project does not test.
+ */
+export async function compressPages(ctx: MigrationContext, table: string): Promise<void> {
+  if (ctx.dialect !== 'mysql') return;
+  const { rows } = await sql<{ version: string; rowFormat: string | null }>`
+    select version() as version, (
+      select row_format from information_schema.tables where table_schema = database() and table_name = ${table}
+    ) as rowFormat`.execute(ctx.db);
+  const found = rows[0];
+  if (!found?.version.includes('MariaDB') || found.rowFormat?.toLowerCase() !== 'compressed') return;
+  await setRowFormat(
+    ctx,
+    table,
+    sql`row_format=dynamic key_block_size=0 page_compressed=1 page_compression_level=1`,
+  );
+}
