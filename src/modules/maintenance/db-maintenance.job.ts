@@ -9,7 +9,7 @@ export interface DbMaintenanceResult {
   /** SQLite: PRAGMA optimize ran; pages returned to the file system by incremental vacuum. */
   sqlite: { optimized: boolean; autoVacuum: string; freedPages: number } | null;
   rowsAreEstimates: boolean;
-  /** Largest first. */
+  /** Largest on disk first. */
   tables: TableStats[];
 }
 
@@ -45,11 +45,8 @@ export function createDbMaintenanceJob(deps: MaintenanceDeps): JobDefinition<DbM
         const optimized = await repo.optimizeSqlite();
         sqlite = { optimized: true, ...optimized };
       }
-      const tables = (await repo.tableStats()).sort(
-        (a, b) =>
-          (b.dataBytes ?? 0) + (b.indexBytes ?? 0) - ((a.dataBytes ?? 0) + (a.indexBytes ?? 0)) ||
-          b.rows - a.rows,
-      );
+      const size = (t: TableStats) => t.diskBytes ?? (t.dataBytes ?? 0) + (t.indexBytes ?? 0);
+      const tables = (await repo.tableStats()).sort((a, b) => size(b) - size(a) || b.rows - a.rows);
       return { dialect, analyzed, sqlite, rowsAreEstimates: dialect === 'mysql', tables };
     },
   };

@@ -7,6 +7,12 @@ export interface TableStats {
   rows: number;
   dataBytes: number | null;
   indexBytes: number | null;
+  /**
+   * What the table takes on disk. MySQL/MariaDB: its file's allocated blocks, less than data plus indexes when
+   * pages are compressed, and not counting pages still only in memory (null where the server does not show
+   * them: it needs the PROCESS privilege). SQLite: its pages in the database file.
+   */
+  diskBytes: number | null;
 }
 
 const quoteMysql = (name: string) => `\`${name.replace(/`/g, '``')}\``;
@@ -28,6 +34,24 @@ export function createMaintenanceRepository(database: Database) {
     const result = await sql<{ name: string }>`select name from sqlite_master
       where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
     return result.rows.map((r) => r.name);
+  }
+
+  /** MySQL/MariaDB: each table's allocated bytes on disk, or an empty map where they cannot be read. */
+  async function mysqlDiskBytes(): Promise<Map<string, number>> {
+    const bytes = new Map<string, number>();
+    try {
+      const version = await sql<{ v: string }>`select version() as v`.execute(db);
+      const view = version.rows[0]?.v.includes('MariaDB')
+        ? sql`information_schema.innodb_sys_tablespaces`
+        : sql`information_schema.innodb_tablespaces`;
+      const result = await sql<{ name: string; bytes: number | string }>`
+        select name, allocated_size as bytes from ${view}
+        where name like concat(replace(database(), '_', '\\_'), '/%')`.execute(db);
+      for (const row of result.rows) bytes.set(row.name.slice(row.name.indexOf('/') + 1), Number(row.bytes));
+    } catch {
+      // No PROCESS privilege (hosted servers): sizes come from information_schema.tables only.
+    }
+    return bytes;
   }
 
   return {
@@ -66,11 +90,13 @@ export function createMaintenanceRepository(database: Database) {
           index_length: number | string | null;
         }>`select table_name as name, table_rows, data_length, index_length from information_schema.tables
           where table_schema = database() and table_type = 'BASE TABLE'`.execute(db);
+        const disk = await mysqlDiskBytes();
         return result.rows.map((r) => ({
           table: r.name,
           rows: Number(r.table_rows ?? 0),
           dataBytes: r.data_length === null ? null : Number(r.data_length),
           indexBytes: r.index_length === null ? null : Number(r.index_length),
+          diskBytes: disk.get(r.name) ?? null,
         }));
       }
       const sizes = new Map<string, number>();
@@ -95,6 +121,7 @@ export function createMaintenanceRepository(database: Database) {
           rows: Number(count.rows[0]?.n ?? 0),
           dataBytes: sizes.get(table) ?? null,
           indexBytes: null,
+          diskBytes: sizes.get(table) ?? null,
         });
       }
       return stats;

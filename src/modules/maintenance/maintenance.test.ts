@@ -601,6 +601,11 @@ describe.each(DIALECTS)('maintenance jobs on %s', (dialect) => {
       const events = result.tables.find((table) => table.table === 'events');
       expect(events).toBeDefined();
       expect(result.tables.some((table) => table.table === 'privacy_requests')).toBe(true);
+      // Test servers run as root, so MariaDB shows each file's allocated bytes (0 while none is written yet).
+      expect(events?.diskBytes).toBeTypeOf('number');
+      expect(result.tables.every((table) => table.diskBytes !== null && table.diskBytes >= 0)).toBe(true);
+      const sizes = result.tables.map((table) => table.diskBytes ?? 0);
+      expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
       if (dialect === 'mysql') {
         expect(result.analyzed).toContain('events');
         expect(result.rowsAreEstimates).toBe(true);
