@@ -27,7 +27,7 @@ describe('table compression on MariaDB', () => {
     for (const table of ['events', 'report_sessions', 'report_visitor_days']) {
       const { rowFormat, options } = await tableOptions(ctx, table);
       expect({ table, rowFormat }).toEqual({ table, rowFormat: 'dynamic' });
-      expect(options).toContain('page_compressed');
+      expect(options).toContain("`page_compressed`='1'");
       expect(options).not.toContain('key_block_size=8');
     }
   });
@@ -43,7 +43,7 @@ describe('table compression on MariaDB', () => {
 
     const after = await tableOptions(ctx, 'squeeze_me');
     expect(after.rowFormat).toBe('dynamic');
-    expect(after.options).toContain('page_compressed');
+    expect(after.options).toContain("`page_compressed`='1'");
     const { rows } = await sql<{ n: number; last: string }>`
       select count(*) as n, max(case when id = 499 then body end) as last from squeeze_me`.execute(ctx.db);
     expect(Number(rows[0]?.n)).toBe(500);
@@ -56,5 +56,17 @@ describe('table compression on MariaDB', () => {
     const after = await tableOptions(ctx, 'keep_me');
     expect(after.rowFormat).toBe('dynamic');
     expect(after.options).not.toContain('page_compressed');
+  });
+
+  it('can be undone on a running server the way docs/DEPLOY.md tells operators', async () => {
+    await sql`create table undo_me (id bigint primary key) row_format=compressed key_block_size=8`.execute(
+      ctx.db,
+    );
+    await compressPages(ctx, 'undo_me');
+    await sql`alter table undo_me page_compressed=0 page_compression_level=default`.execute(ctx.db);
+    expect((await tableOptions(ctx, 'undo_me')).options).not.toContain("`page_compressed`='1'");
+    // A later migration leaves it uncompressed.
+    await compressPages(ctx, 'undo_me');
+    expect((await tableOptions(ctx, 'undo_me')).options).not.toContain("`page_compressed`='1'");
   });
 });
