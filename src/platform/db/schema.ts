@@ -128,11 +128,11 @@ export function uncompressRows(ctx: MigrationContext, table: string): Promise<vo
 /**
  * MariaDB's page compression for a table compressRows made compressed: pages are held uncompressed in memory
  * and compressed (zlib, level 1) only when written to disk, where the file system punches out the unused end
- * of each page. Inserts then cost nearly what they cost on an uncompressed table, and compressing happens once per
- * page write rather than again whenever a compressed page's modification log fills. On 10M events the events
- * table took 276 bytes per event on disk (bench/results/reports.json); with compressed rows InnoDB counted
- * 291. Rebuilds the table once. A table whose rows are not compressed (an operator's choice, or a host that
- * refused compressRows) is left as it is, and so is every table on MySQL, whose page compression
+ * of each page. Inserts then cost nearly what they cost on an uncompressed table, and compressing happens once
+ * per page write rather than again whenever a compressed page's modification log fills. On 10M events the
+ * events table took 276 bytes per event on disk (bench/results/reports.json); with compressed rows InnoDB
+ * counted 291. Rebuilds the table once. A table whose rows are not compressed (an operator's choice, or a host
+ * that refused compressRows) is left as it is, and so is every table on MySQL, whose page compression
  * (`COMPRESSION='zlib'`) is a different option this project does not test.
  */
 export async function compressPages(ctx: MigrationContext, table: string): Promise<void> {
