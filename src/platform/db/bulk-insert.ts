@@ -7,6 +7,40 @@ export function quoteIdentifier(dialect: Dialect, name: string): string {
   return dialect === 'mysql' ? `\`${name}\`` : `"${name}"`;
 }
 
+// What is written with a backslash inside a single-quoted MySQL string (backslash escapes on): the quote, the
+// backslash, and the characters MySQL's own mysql_real_escape_string writes as \0, \n, \r and \Z.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL and Ctrl-Z are exactly what this looks for
+const SPECIAL = /[\0\n\r\x1a'\\]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above
+const SPECIALS = /[\0\n\r\x1a'\\]/g;
+const ESCAPED: Readonly<Record<string, string>> = {
+  '\0': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\x1a': '\\Z',
+  "'": "\\'",
+  '\\': '\\\\',
+};
+const escapeSpecial = (char: string) => ESCAPED[char] as string;
+
+/**
+ * A value as a MySQL literal that the server reads back as the value itself. Strings, numbers, NULL and
+ * binary go the short way: mysql2's `escape` also puts a backslash before every `"` and tab, which no
+ * single-quoted literal needs and a JSON column is full of, and it checked each Buffer for a date first.
+ * Anything else (dates, booleans) is mysql2's. Assumes the server's default backslash escapes, as mysql2 does.
+ */
+export function mysqlLiteral(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return SPECIAL.test(value) ? `'${value.replace(SPECIALS, escapeSpecial)}'` : `'${value}'`;
+    case 'number':
+      return `${value}`;
+  }
+  if (value === null || value === undefined) return 'NULL';
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`;
+  return escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0], false, MYSQL_TIME_ZONE);
+}
+
 /**
  * `head` + one tuple per row + `tail` as one query: on MySQL with the values escaped into the text (see
  * insertRows), on SQLite with `?` placeholders and the values as parameters. `head` and `tail` are SQL
@@ -19,10 +53,7 @@ export function multiRowQuery(
   tail = '',
 ): CompiledQuery {
   if (dialect === 'mysql') {
-    const tuples = rows.map(
-      (row) =>
-        `(${row.map((value) => escapeSqlValue(value as Parameters<typeof escapeSqlValue>[0], false, MYSQL_TIME_ZONE)).join(', ')})`,
-    );
+    const tuples = rows.map((row) => `(${row.map(mysqlLiteral).join(', ')})`);
     return CompiledQuery.raw(head + tuples.join(', ') + tail, []);
   }
   const parameters: unknown[] = [];
@@ -36,15 +67,15 @@ export function multiRowQuery(
 
 /**
  * A multi-row INSERT assembled as text with placeholders. For a thousand rows of thirty-odd columns a query
- * builder's own bookkeeping (a node per value, then compiling them) cost as much as the database's work.
- * Rows go at most 1,000 per statement (PlanetScale's limit), and on SQLite within its 32,766 parameters.
- * With `skipConflictsOn`, rows that collide with an existing unique key are skipped (MySQL `INSERT IGNORE`,
- * SQLite `ON CONFLICT (…) DO NOTHING`, which unlike `INSERT OR IGNORE` still fails on any other constraint).
- * Returns how many rows were inserted.
+ * builder's own bookkeeping (a node per value, then compiling them) cost as much as the database's work. Rows
+ * go at most 1,000 per statement (PlanetScale's limit), and on SQLite within its 32,766 parameters. With
+ * `skipConflictsOn`, rows that collide with an existing unique key are skipped (MySQL `INSERT IGNORE`, SQLite
+ * `ON CONFLICT (…) DO NOTHING`, which unlike `INSERT OR IGNORE` still fails on any other constraint). Returns
+ * how many rows were inserted.
  *
- * On MySQL the values are escaped here, by mysql2's own `escape` (what its client-side formatting applies to
- * each `?`), and written into the text: formatting a placeholder statement made mysql2 scan the whole
- * statement, up to a megabyte, for its 35,000 placeholders, and splice it, on every batch.
+ * On MySQL the values are escaped here (`mysqlLiteral`) and written into the text: formatting a placeholder
+ * statement made mysql2 scan the whole statement, up to a megabyte, for its 35,000 placeholders, and splice
+ * it, on every batch.
  */
 export async function insertRows(
   database: Database,
