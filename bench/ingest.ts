@@ -515,7 +515,9 @@ async function main(): Promise<void> {
     const databaseCpuUsPerEvent =
       databasePid === undefined
         ? null
-        : perStoredEvent(databaseCpuAfterMs - databaseCpuBefore) + (databaseFlushCpuUsPerEvent ?? 0);
+        : Math.round(
+            (perStoredEvent(databaseCpuAfterMs - databaseCpuBefore) + (databaseFlushCpuUsPerEvent ?? 0)) * 10,
+          ) / 10;
     const redisCpuUsPerEvent =
       redisPid === undefined ? null : perStoredEvent(cpuMs(redisPid) - redisCpuBefore);
     const serverCpuUsPerEvent =
