@@ -41,9 +41,9 @@ export async function diskBytesByTable(query: QueryRows, schema: string): Promis
   const view = String(server?.v ?? '').includes('MariaDB')
     ? 'information_schema.innodb_sys_tablespaces'
     : 'information_schema.innodb_tablespaces';
-  const rows = await query(
-    `select name, allocated_size as bytes from ${view} where name like '${schema.replace(/'/g, "''")}/%'`,
-  );
+  // The schema's name as a LIKE prefix: quotes doubled, and `_` and `%` (and the escape itself) taken literally.
+  const prefix = schema.replace(/'/g, "''").replace(/[\\_%]/g, (c) => `\\${c}`);
+  const rows = await query(`select name, allocated_size as bytes from ${view} where name like '${prefix}/%'`);
   const bytes = new Map<string, number>();
   for (const row of rows) bytes.set(String(row.name).slice(schema.length + 1), Number(row.bytes));
   return bytes;
