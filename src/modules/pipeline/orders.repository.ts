@@ -152,8 +152,8 @@ export function createOrdersRepository(database: Database) {
     },
 
     /**
-     * The campaign of a session: its first event (the landing). Read through the visitor index, so the scan
-     * is one visitor's events.
+     * The campaign of a session: its first event with a page (the landing). Read through the visitor index,
+     * so the scan is one visitor's events.
      */
     async findSessionLanding(
       storeId: number,
@@ -174,7 +174,10 @@ export function createOrdersRepository(database: Database) {
         ])
         .where('store_id', '=', storeId)
         .where('session_id', '=', sessionId)
-        .where('channel', 'is not', null);
+        .where('channel', 'is not', null)
+        // A page the visitor saw: server events join the browser's session, but without a page they say
+        // nothing about how the visitor came, and one stored before the landing page would have won.
+        .where('path', 'is not', null);
       if (visitor.anonymousId !== null) query = query.where('anonymous_id', '=', visitor.anonymousId);
       else if (visitor.userId !== null) query = query.where('user_id', '=', visitor.userId);
       else return null;

@@ -481,6 +481,56 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     expect(items[0]).toMatchObject({ placedAtMs: completedAtMs, revenue: 55, isCompleted: true });
   });
 
+  it("credits an order to its session's landing page even when the server's copy is stored first", async () => {
+    const orderId = `race-${randomUUID()}`;
+    const anonymousId = `buyer-${randomUUID()}`;
+    const sessionId = `session-${randomUUID()}`;
+    const startMs = t.clock.nowMs() - 120_000;
+    const completed = (fields: Partial<PipelineEvent>) =>
+      pipelineEvent({
+        event: 'Order Completed',
+        anonymousId,
+        sessionId,
+        orderId,
+        revenue: 50,
+        currency: 'EUR',
+        timestampMs: startMs + 60_000,
+        properties: { order_id: orderId, total: 50, currency: 'EUR' },
+        ...fields,
+      });
+    // The shop's backend joins the browser's session (ingest does so for server events) and its batch can
+    // commit before the browser's: it has no page, so it says nothing about how the visitor came.
+    const server = completed({ isServer: true });
+    await t.services.pipeline.buffer.append(storeId, [server]);
+    await waitStored(server.messageId);
+    const landing = pipelineEvent({
+      type: 'page',
+      event: null,
+      anonymousId,
+      sessionId,
+      timestampMs: startMs,
+      pagePath: '/',
+      pageHost: 'shop.example',
+      channel: 'paid',
+      referrerHost: 'www.google.com',
+      utmSource: 'google',
+      utmMedium: 'cpc',
+      utmCampaign: 'socks',
+    });
+    const browser = completed({ pagePath: '/checkout/done', pageHost: 'shop.example', channel: 'internal' });
+    await t.services.pipeline.buffer.append(storeId, [landing, browser]);
+    await waitStored(browser.messageId);
+    const { items } = await t.services.pipeline.orders.list(storeId, { limit: 10, orderId });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      channel: 'paid',
+      utmSource: 'google',
+      utmMedium: 'cpc',
+      utmCampaign: 'socks',
+      referrerHost: 'www.google.com',
+    });
+  });
+
   itWithStream('stores a redelivered or concurrently consumed entry once, hooks included', async () => {
     if (!t.redis || !t.redisKeyPrefix) throw new Error('redis setup');
     const keys = streamKeys(t.redisKeyPrefix);
