@@ -31,20 +31,3 @@ export async function flushDirtyPages(query: QueryRows): Promise<number> {
   }
   return Date.now() - startedMs;
 }
-
-/**
- * The bytes each table of a schema takes on disk: its file's allocated blocks, which is less than the file's
- * size when pages are compressed and their ends punched out. MariaDB and MySQL name the view differently.
- */
-export async function diskBytesByTable(query: QueryRows, schema: string): Promise<Map<string, number>> {
-  const [server] = await query('select version() as v');
-  const view = String(server?.v ?? '').includes('MariaDB')
-    ? 'information_schema.innodb_sys_tablespaces'
-    : 'information_schema.innodb_tablespaces';
-  // The schema's name as a LIKE prefix: quotes doubled, and `_` and `%` (and the escape itself) taken literally.
-  const prefix = schema.replace(/'/g, "''").replace(/[\\_%]/g, (c) => `\\${c}`);
-  const rows = await query(`select name, allocated_size as bytes from ${view} where name like '${prefix}/%'`);
-  const bytes = new Map<string, number>();
-  for (const row of rows) bytes.set(String(row.name).slice(schema.length + 1), Number(row.bytes));
-  return bytes;
-}

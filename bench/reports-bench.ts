@@ -17,9 +17,9 @@ import { systemClock } from '../src/platform/clock.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrator.js';
-import type { ModuleMigration } from '../src/platform/db/schema.js';
+import { type ModuleMigration, tableDiskBytes } from '../src/platform/db/schema.js';
 import { createLogger } from '../src/platform/log.js';
-import { diskBytesByTable, flushDirtyPages } from './innodb.js';
+import { flushDirtyPages } from './innodb.js';
 
 // `npm run bench:reports`: loads (or reuses) a store of 10M generated events in the local MariaDB, then times
 // every report over 7, 30 and 90 days, cold (right after a raw scan has pushed everything out of InnoDB's
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
   ).rows.map((row) => row.name);
   for (const table of tables) await sql`analyze table ${sql.table(table)}`.execute(db);
   await flushDirtyPages(query);
-  const diskBytes = await diskBytesByTable(query, DATABASE_NAME);
+  const diskBytes = await tableDiskBytes(db);
   const sizes = (
     await sql<{ name: string; rows: number; data: number; indexes: number }>`
       select table_name as name, table_rows as ${sql.ref('rows')}, data_length as data, index_length as indexes

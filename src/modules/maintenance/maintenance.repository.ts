@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
+import { tableDiskBytes } from '../../platform/db/schema.js';
 
 export interface TableStats {
   table: string;
@@ -34,24 +35,6 @@ export function createMaintenanceRepository(database: Database) {
     const result = await sql<{ name: string }>`select name from sqlite_master
       where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
     return result.rows.map((r) => r.name);
-  }
-
-  /** MySQL/MariaDB: each table's allocated bytes on disk, or an empty map where they cannot be read. */
-  async function mysqlDiskBytes(): Promise<Map<string, number>> {
-    const bytes = new Map<string, number>();
-    try {
-      const version = await sql<{ v: string }>`select version() as v`.execute(db);
-      const view = version.rows[0]?.v.includes('MariaDB')
-        ? sql`information_schema.innodb_sys_tablespaces`
-        : sql`information_schema.innodb_tablespaces`;
-      const result = await sql<{ name: string; bytes: number | string }>`
-        select name, allocated_size as bytes from ${view}
-        where name like concat(replace(database(), '_', '\\_'), '/%')`.execute(db);
-      for (const row of result.rows) bytes.set(row.name.slice(row.name.indexOf('/') + 1), Number(row.bytes));
-    } catch {
-      // No PROCESS privilege (hosted servers): sizes come from information_schema.tables only.
-    }
-    return bytes;
   }
 
   return {
@@ -90,7 +73,8 @@ export function createMaintenanceRepository(database: Database) {
           index_length: number | string | null;
         }>`select table_name as name, table_rows, data_length, index_length from information_schema.tables
           where table_schema = database() and table_type = 'BASE TABLE'`.execute(db);
-        const disk = await mysqlDiskBytes();
+        // Without the PROCESS privilege (hosted servers) sizes come from information_schema.tables only.
+        const disk = await tableDiskBytes(db).catch(() => new Map<string, number>());
         return result.rows.map((r) => ({
           table: r.name,
           rows: Number(r.table_rows ?? 0),

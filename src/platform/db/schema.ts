@@ -149,3 +149,22 @@ export async function compressPages(ctx: MigrationContext, table: string): Promi
     sql`row_format=dynamic key_block_size=0 page_compressed=1 page_compression_level=1`,
   );
 }
+
+/**
+ * MySQL/MariaDB: the bytes each table of the connection's database takes on disk, its file's allocated blocks:
+ * less than InnoDB's page counts when pages are compressed, and without pages still only in memory. MariaDB
+ * and MySQL name the view differently; reading it needs the PROCESS privilege (it throws without).
+ */
+export async function tableDiskBytes(db: Kysely<unknown>): Promise<Map<string, number>> {
+  const version = await sql<{ v: string }>`select version() as v`.execute(db);
+  const view = version.rows[0]?.v.includes('MariaDB')
+    ? sql`information_schema.innodb_sys_tablespaces`
+    : sql`information_schema.innodb_tablespaces`;
+  // Tablespaces are named `database/table`.
+  const result = await sql<{ name: string; bytes: number | string }>`
+    select name, allocated_size as bytes from ${view}
+    where left(name, char_length(database()) + 1) = concat(database(), '/')`.execute(db);
+  const bytes = new Map<string, number>();
+  for (const row of result.rows) bytes.set(row.name.slice(row.name.indexOf('/') + 1), Number(row.bytes));
+  return bytes;
+}
