@@ -257,9 +257,7 @@ async function main(): Promise<void> {
     await sql<{ name: string; rows: number; data: number; indexes: number }>`
       select table_name as name, table_rows as ${sql.ref('rows')}, data_length as data, index_length as indexes
       from information_schema.tables where table_schema = ${DATABASE_NAME}
-        and (table_name in ('events', 'event_contexts', 'orders', 'order_adjustments') or table_name like 'report\\_%')`.execute(
-      db,
-    )
+        and table_name in (${sql.join(tables)})`.execute(db)
   ).rows
     .map((row) => ({
       table: row.name,
