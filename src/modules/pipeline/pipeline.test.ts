@@ -442,6 +442,25 @@ describe.each(SETUPS)('pipeline on $label', ({ dialect, redis }) => {
     expect(await stored((second as PipelineEvent).messageId)).toBe(1);
   });
 
+  it('judges appends in the order they were made while earlier ones are still being written', async () => {
+    // With Redis, the appends of one event-loop turn go out as one call, and a turn's call can still be with
+    // Redis when the next is sent. Each request repeats the previous request's event: judged in order, that
+    // one is the duplicate every time.
+    const module = extraPipeline({ maxLength: 10_000, memoryMax: 10_000 });
+    const events = Array.from({ length: 120 }, () => pipelineEvent());
+    const appends: Promise<{ duplicates: number[] }>[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const repeated = { ...(events[Math.max(0, i - 1)] as PipelineEvent) };
+      appends.push(module.buffer.append(storeId, [events[i] as PipelineEvent, repeated]));
+      // Spread over event-loop turns, so later requests arrive while earlier calls are in flight.
+      if (i % 5 === 4) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(appends)).toEqual(events.map(() => ({ duplicates: [1] })));
+    module.worker.start();
+    await waitStored((events.at(-1) as PipelineEvent).messageId);
+    expect(await stored((events[0] as PipelineEvent).messageId)).toBe(1);
+  });
+
   it('takes many full-size requests made at the same moment, each answered on its own', async () => {
     // Thirty requests of 2,500 events: with Redis, 150,000 arguments, more than one function call can take.
     const module = extraPipeline({ maxLength: 100_000, memoryMax: 100_000 });
