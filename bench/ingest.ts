@@ -13,7 +13,7 @@ import { createDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrator.js';
 import { createLogger } from '../src/platform/log.js';
 import { createRedis, waitForRedis } from '../src/platform/redis.js';
-import { flushDirtyPages } from './innodb.js';
+import { bufferPoolResizedSinceStart, flushDirtyPages, RESIZED_POOL_WARNING } from './innodb.js';
 
 // `npm run bench:ingest`: Footfall's ingest and worker as separate processes on the local MariaDB and Redis,
 // driven by autocannon, against a bare node:http server that only reads and JSON.parses the same bodies.
@@ -273,10 +273,15 @@ async function main(): Promise<void> {
     innodbBufferPoolMb: Math.round(Number(serverRow?.pool ?? 0) / 2 ** 20),
     innodbLogFileMb: Math.round(Number(serverRow?.log ?? 0) / 2 ** 20),
     innodbFlushLogAtTrxCommit: Number(serverRow?.flush ?? 1),
+    /** null: the server's error log could not be read (bench/innodb.ts). */
+    bufferPoolResizedSinceStart: await bufferPoolResizedSinceStart(
+      async (statement) => (await admin.query(statement))[0] as Record<string, unknown>[],
+    ),
   };
   log(
     `${server.version}: InnoDB buffer pool ${server.innodbBufferPoolMb} MB, redo log ${server.innodbLogFileMb} MB, flush_log_at_trx_commit ${server.innodbFlushLogAtTrxCommit}`,
   );
+  if (server.bufferPoolResizedSinceStart) log(RESIZED_POOL_WARNING);
   const url = new URL(MYSQL_URL);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
