@@ -13,7 +13,12 @@ import { createDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrator.js';
 import { createLogger } from '../src/platform/log.js';
 import { createRedis, waitForRedis } from '../src/platform/redis.js';
-import { bufferPoolResizedSinceStart, flushDirtyPages, RESIZED_POOL_WARNING } from './innodb.js';
+import {
+  bufferPoolResizedSinceStart,
+  flushDirtyPages,
+  type QueryRows,
+  RESIZED_POOL_WARNING,
+} from './innodb.js';
 
 // `npm run bench:ingest`: Footfall's ingest and worker as separate processes on the local MariaDB and Redis,
 // driven by autocannon, against a bare node:http server that only reads and JSON.parses the same bodies.
@@ -261,6 +266,8 @@ async function main(): Promise<void> {
   // A fresh database for the run.
   const name = `ff_bench_${randomBytes(4).toString('hex')}`;
   const admin = createPool({ uri: MYSQL_URL, connectionLimit: 1 });
+  const adminRows: QueryRows = async (statement) =>
+    (await admin.query(statement))[0] as Record<string, unknown>[];
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   // The server's own settings, recorded with the figures (the bench keeps them; flushDirtyPages puts back the
   // two it turns for a moment): the end-to-end rate depends on them as much as on Footfall (docs/DEPLOY.md).
@@ -274,9 +281,7 @@ async function main(): Promise<void> {
     innodbLogFileMb: Math.round(Number(serverRow?.log ?? 0) / 2 ** 20),
     innodbFlushLogAtTrxCommit: Number(serverRow?.flush ?? 1),
     /** null: the server's error log could not be read (bench/innodb.ts). */
-    bufferPoolResizedSinceStart: await bufferPoolResizedSinceStart(
-      async (statement) => (await admin.query(statement))[0] as Record<string, unknown>[],
-    ),
+    bufferPoolResizedSinceStart: await bufferPoolResizedSinceStart(adminRows),
   };
   log(
     `${server.version}: InnoDB buffer pool ${server.innodbBufferPoolMb} MB, redo log ${server.innodbLogFileMb} MB, flush_log_at_trx_commit ${server.innodbFlushLogAtTrxCommit}`,
@@ -509,12 +514,7 @@ async function main(): Promise<void> {
     const databaseCpuAfterMs = cpuMs(databasePid);
     // InnoDB writes changed pages out later, and a page-compressed table compresses them then: that work is
     // part of what an event costs, so the run's dirty pages are flushed now and timed (settings restored).
-    const flushMs =
-      databasePid === undefined
-        ? 0
-        : await flushDirtyPages(
-            async (statement) => (await admin.query(statement))[0] as Record<string, unknown>[],
-          );
+    const flushMs = databasePid === undefined ? 0 : await flushDirtyPages(adminRows);
     const databaseFlushCpuUsPerEvent =
       databasePid === undefined ? null : perStoredEvent(cpuMs(databasePid) - databaseCpuAfterMs);
     const databaseCpuUsPerEvent =

@@ -313,13 +313,16 @@ async function main(): Promise<void> {
   );
 
   const zone = (await reports.ensureState(store.id, store.timeZone)) ?? store.timeZone;
-  const lastMs = Number(
-    (
-      await sql<{
-        t: number;
-      }>`select max(timestamp_ms) as t from events where store_id = ${store.id}`.execute(db)
-    ).rows[0]?.t ?? Date.now(),
-  );
+  const span = (
+    await sql<{
+      first: number | null;
+      last: number | null;
+    }>`select min(timestamp_ms) as first, max(timestamp_ms) as last from events where store_id = ${store.id}`.execute(
+      db,
+    )
+  ).rows[0];
+  const lastMs = Number(span?.last ?? Date.now());
+  const firstMs = Number(span?.first ?? lastMs);
   const lastDay = localDay(zone, lastMs);
   const service = reports.service;
   const storeId = store.id;
@@ -350,13 +353,6 @@ async function main(): Promise<void> {
   log(`load average (1, 5, 15 min) before the reports: ${loadAtStart.join(', ')} on ${cpus().length} cores`);
   log('');
   log('report        days    cold ms   warm p50   warm p95     raw ms   p95/raw   load1');
-  const firstMs = Number(
-    (
-      await sql<{
-        t: number;
-      }>`select min(timestamp_ms) as t from events where store_id = ${store.id}`.execute(db)
-    ).rows[0]?.t ?? lastMs,
-  );
   const oldestDay = { from: formatDate(localDay(zone, firstMs)), to: formatDate(localDay(zone, firstMs)) };
   for (const name of names) {
     // Funnels take a hundred times longer a call: a tenth of the calls is enough to have V8 optimise them.
