@@ -9,7 +9,7 @@ import {
 } from './events.repository.js';
 import { type Attribution, applyOrderEvent, isAttributed, orderEventKind } from './order-ledger.js';
 import { createOrdersRepository } from './orders.repository.js';
-import { messageHash, type StoredEvent } from './pipeline-event.js';
+import { type StoredEvent, storedMessageHash } from './pipeline-event.js';
 
 /**
  * Work another module does inside the batch transaction, with the events this batch newly stored (never a
@@ -124,7 +124,7 @@ export function createBatchWriter(deps: { database: Database; clock: Clock; ids:
     const isFirstTime = await orders.recordAdjustment(
       {
         storeId: event.storeId,
-        messageHash: messageHash(event.messageId),
+        messageHash: storedMessageHash(event),
         orderId: event.orderId,
         kind,
         amount: event.revenue,

@@ -4,7 +4,7 @@ import type { Database, TransactionHandle } from '../../platform/db/database.js'
 import { createContextDictionary, joinContext, type SplitContext, splitContext } from './event-contexts.js';
 import { packPayload, unpackPayload } from './event-payload-codec.js';
 import type { EventsTable, PipelineTables } from './pipeline.tables.js';
-import { messageHash, type StoredEvent } from './pipeline-event.js';
+import { messageHash, type StoredEvent, storedMessageHash } from './pipeline-event.js';
 
 /** A stored event as the read API sees it. */
 export interface EventRecord {
@@ -172,7 +172,7 @@ export function createEventRowBuilder(database: Database) {
       });
     }
     return events.map((event, index) =>
-      toEventRow(event, hashes?.[index] ?? messageHash(event.messageId), {
+      toEventRow(event, hashes?.[index] ?? storedMessageHash(event), {
         id: contextIds[index] ?? null,
         rest: (splits[index] as SplitContext).rest,
       }),
@@ -225,6 +225,48 @@ export const EVENT_COLUMNS = [
   'packed',
   'context_id',
 ] as const satisfies readonly (keyof EventRow)[];
+
+/** The columns with a default (NULL for the nullable ones): an insert leaves out those its rows all leave so. */
+const COLUMN_DEFAULTS: ReadonlyMap<string, null | number> = new Map<
+  (typeof EVENT_COLUMNS)[number],
+  null | number
+>([
+  ...(
+    [
+      'event',
+      'name',
+      'user_id',
+      'anonymous_id',
+      'group_id',
+      'previous_id',
+      'session_id',
+      'sent_at_ms',
+      'path',
+      'page_host',
+      'title',
+      'referrer_host',
+      'channel',
+      'utm_source',
+      'utm_medium',
+      'utm_campaign',
+      'utm_term',
+      'utm_content',
+      'device_type',
+      'browser',
+      'os',
+      'country',
+      'revenue',
+      'currency',
+      'order_id',
+      'properties',
+      'traits',
+      'context',
+      'context_id',
+    ] as const
+  ).map((column) => [column, null] as const),
+  ['is_bot', 0],
+  ['packed', 0],
+]);
 
 export const eventRowValues = (row: EventRow): unknown[] =>
   EVENT_COLUMNS.map((column) => row[column] ?? null);
@@ -314,6 +356,7 @@ export function createEventsRepository(database: Database) {
     async insertIgnoringDuplicates(rows: readonly EventRow[], tx: TransactionHandle): Promise<number> {
       return insertRows(database, tx, 'events', EVENT_COLUMNS, rows.map(eventRowValues), {
         skipConflictsOn: ['store_id', 'message_hash'],
+        omitWhenDefault: COLUMN_DEFAULTS,
       });
     },
 

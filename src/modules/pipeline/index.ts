@@ -30,6 +30,7 @@ export { registerPipelineRoutes } from './pipeline.routes.js';
 /** Row types of the pipeline's tables, for modules that read them (reports) — never to write them. */
 export type { EventsTable, OrdersTable } from './pipeline.tables.js';
 export type { PipelineEvent, StoredEvent } from './pipeline-event.js';
+export { storedMessageHash } from './pipeline-event.js';
 export {
   createPipelineMaintenanceService,
   type ExportedDeadLetter,

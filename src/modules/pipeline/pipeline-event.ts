@@ -54,6 +54,20 @@ export function messageHash(messageId: string): Buffer {
   return hash('sha256', messageId, 'buffer').subarray(0, 16);
 }
 
+const hashes = new WeakMap<StoredEvent, { messageId: string; hash: Buffer }>();
+
+/**
+ * A stored event's message hash, computed once per event: the row, its order adjustment and its rollups all
+ * need it, and SHA-256 was a thirtieth of the worker's time when each computed its own.
+ */
+export function storedMessageHash(event: StoredEvent): Buffer {
+  const known = hashes.get(event);
+  if (known !== undefined && known.messageId === event.messageId) return known.hash;
+  const computed = messageHash(event.messageId);
+  hashes.set(event, { messageId: event.messageId, hash: computed });
+  return computed;
+}
+
 /**
  * The buffer's format for an event: a JSON array, `[1, …the fields in this order…]`. Without the 34 keys an
  * event is a third smaller than as an object: less to stringify at ingest, to send through Redis and to parse

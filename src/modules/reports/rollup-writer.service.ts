@@ -1,7 +1,6 @@
-import { hash } from 'node:crypto';
 import type { Clock } from '../../platform/clock.js';
 import type { TransactionHandle } from '../../platform/db/database.js';
-import type { StoredEvent } from '../pipeline/index.js';
+import { type StoredEvent, storedMessageHash } from '../pipeline/index.js';
 import {
   addOrder,
   addPageViews,
@@ -39,13 +38,13 @@ export type StoreSettingsLookup = (
 ) => Promise<{ timeZone: string; currency: string } | null>;
 
 /** The pipeline's message hash (SHA-256 of the message id), first 8 bytes: the same tie-breaker as raw rows. */
-function hashOf(messageId: string): string {
-  return hash('sha256', messageId).slice(0, 16);
+function hashOf(event: StoredEvent): string {
+  return storedMessageHash(event).toString('hex', 0, 8);
 }
 
 export function storedToRollupEvent(event: StoredEvent): RollupEvent {
   return {
-    hash: hashOf(event.messageId),
+    hash: hashOf(event),
     type: event.type,
     event: event.event,
     timestampMs: event.timestampMs,

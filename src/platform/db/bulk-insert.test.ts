@@ -40,6 +40,9 @@ describe.each(DIALECTS)('insertRows on %s', (dialect) => {
     await sql`create table literals (id integer primary key, t ${text}, b ${bytes}, k bigint, m ${money})`.execute(
       db,
     );
+    await sql`create table defaults (id integer primary key, t ${text}, k bigint, d integer not null default 7)`.execute(
+      db,
+    );
   });
   afterAll(() => testDb.drop());
 
@@ -75,6 +78,52 @@ describe.each(DIALECTS)('insertRows on %s', (dialect) => {
           })),
         ).toEqual(rows.map((r) => ({ ...r, integer: zero(r.integer), money: zero(r.money) })));
       }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('leaves out columns that hold their default in every row, and stores the same rows', async () => {
+    const db = testDb.database.typed<unknown>();
+    const defaults = new Map<string, null | number>([
+      ['t', null],
+      ['k', null],
+      ['d', 7],
+    ]);
+    let nextId = 1;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            t: fc.option(fc.string(), { nil: null, freq: 2 }),
+            k: fc.option(fc.integer(), { nil: null, freq: 2 }),
+            d: fc.constantFrom(7, 7, 0, -1),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        async (rows) => {
+          const firstId = nextId;
+          const values = rows.map((r) => [nextId++, r.t, r.k, r.d]);
+          const inserted = await insertRows(
+            testDb.database,
+            undefined,
+            'defaults',
+            ['id', 't', 'k', 'd'],
+            values,
+            {
+              omitWhenDefault: defaults,
+            },
+          );
+          expect(inserted).toBe(rows.length);
+          const { rows: stored } = await sql<{
+            t: string | null;
+            k: number | string | null;
+            d: number;
+          }>`select t, k, d from defaults where id >= ${firstId} order by id`.execute(db);
+          expect(
+            stored.map((s) => ({ t: s.t, k: s.k === null ? null : Number(s.k), d: Number(s.d) })),
+          ).toEqual(rows);
+        },
+      ),
       { numRuns: 60 },
     );
   });
