@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, decodeEvent, encodeEvent, type PipelineEvent } from './pipeline-event.js';
+import {
+  decodeEntry,
+  decodeEvent,
+  encodeEvent,
+  messageHash,
+  type PipelineEvent,
+  storedMessageHash,
+} from './pipeline-event.js';
 
 const text = fc.option(fc.string({ maxLength: 40 }), { nil: null });
 // As ingest has them: parsed from JSON (fc.jsonValue also makes -0, which no JSON text carries).
@@ -81,5 +88,24 @@ describe('the buffer format of an event', () => {
     expect(entry).toMatchObject({ ok: true, storeId: 4, events: [{ ...event, storeId: 4 }] });
     const reasons = entry.ok ? entry.damaged.map((d) => d.reason) : [];
     expect(reasons).toEqual(['payload format is unknown', 'payload has no messageId', 'payload is not JSON']);
+  });
+});
+
+describe("a stored event's message hash", () => {
+  it('is the hash of its current message id, and leaves the event as it was', () => {
+    fc.assert(
+      fc.property(pipelineEvent, fc.string({ minLength: 1, maxLength: 40 }), (event, otherId) => {
+        const decoded = decodeEvent('7', encodeEvent(event));
+        if (!decoded.ok) throw new Error(decoded.reason);
+        const stored = decoded.event;
+        const before = JSON.stringify(stored);
+        expect(storedMessageHash(stored)).toEqual(messageHash(event.messageId));
+        expect(storedMessageHash(stored)).toEqual(messageHash(event.messageId));
+        expect(JSON.stringify(stored)).toBe(before);
+        expect({ ...stored }).toEqual(stored);
+        stored.messageId = otherId;
+        expect(storedMessageHash(stored)).toEqual(messageHash(otherId));
+      }),
+    );
   });
 });

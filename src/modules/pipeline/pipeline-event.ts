@@ -54,17 +54,24 @@ export function messageHash(messageId: string): Buffer {
   return hash('sha256', messageId, 'buffer').subarray(0, 16);
 }
 
-const hashes = new WeakMap<StoredEvent, { messageId: string; hash: Buffer }>();
+/** Where an event keeps its computed hash: a symbol, not enumerable, so no copy, JSON or comparison sees it. */
+const HASH = Symbol('messageHash');
+type WithHash = { [HASH]?: { messageId: string; hash: Buffer } };
 
 /**
  * A stored event's message hash, computed once per event: the row, its order adjustment and its rollups all
- * need it, and SHA-256 was a thirtieth of the worker's time when each computed its own.
+ * need it, and SHA-256 was a thirtieth of the worker's time when each computed its own. (Kept on the event
+ * rather than in a WeakMap: V8's weak tables made that dearer than hashing again.)
  */
 export function storedMessageHash(event: StoredEvent): Buffer {
-  const known = hashes.get(event);
+  const known = (event as WithHash)[HASH];
   if (known !== undefined && known.messageId === event.messageId) return known.hash;
   const computed = messageHash(event.messageId);
-  hashes.set(event, { messageId: event.messageId, hash: computed });
+  Object.defineProperty(event, HASH, {
+    value: { messageId: event.messageId, hash: computed },
+    configurable: true,
+    writable: true,
+  });
   return computed;
 }
 
