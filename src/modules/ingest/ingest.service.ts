@@ -307,10 +307,11 @@ export function createIngestService(deps: {
           continue;
         }
         const event = result.event;
-        if (
-          checkSuppression &&
-          (await deps.pipeline.isSuppressed(store.id, event.userId, event.anonymousId))
-        ) {
+        // Awaited only when the check needs to (a refresh due): an await per event costs a microtask turn.
+        const suppressed = checkSuppression
+          ? deps.pipeline.isSuppressed(store.id, event.userId, event.anonymousId)
+          : false;
+        if (suppressed === true || (suppressed !== false && (await suppressed))) {
           rejected.push({
             index,
             messageId: event.messageId,

@@ -17,7 +17,10 @@ import { type StoredEvent, storedMessageHash } from './pipeline-event.js';
  */
 export type BatchHook = (tx: TransactionHandle, events: StoredEvent[]) => Promise<void>;
 
-/** True when events about this subject must not be stored (GDPR erasure); consulted by ingest and worker. */
+/**
+ * True when events about this subject must not be stored (GDPR erasure); consulted by ingest and worker. A
+ * check that can answer from memory answers without a promise: ingest asks for every event.
+ */
 export type SuppressionCheck = (
   storeId: number,
   userId: string | null,
@@ -48,8 +51,20 @@ export function createBatchWriter(deps: { database: Database; clock: Clock; ids:
   const hooks: BatchHook[] = [];
   const suppressionChecks: SuppressionCheck[] = [];
 
-  async function isSuppressed(storeId: number, userId: string | null, anonymousId: string | null) {
-    for (const check of suppressionChecks) if (await check(storeId, userId, anonymousId)) return true;
+  /** Any check's yes; without a promise when every check answers at once (see SuppressionCheck). */
+  function isSuppressed(
+    storeId: number,
+    userId: string | null,
+    anonymousId: string | null,
+    from = 0,
+  ): boolean | Promise<boolean> {
+    for (let index = from; index < suppressionChecks.length; index++) {
+      const verdict = (suppressionChecks[index] as SuppressionCheck)(storeId, userId, anonymousId);
+      if (verdict === true) return true;
+      if (verdict !== false) {
+        return verdict.then((yes) => yes || isSuppressed(storeId, userId, anonymousId, index + 1));
+      }
+    }
     return false;
   }
 

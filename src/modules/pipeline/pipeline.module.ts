@@ -60,7 +60,11 @@ export interface PipelineModule {
   addSuppressionCheck(check: SuppressionCheck): void;
   /** Whether any check is registered (ingest skips the per-event call when none is). */
   hasSuppressionChecks(): boolean;
-  isSuppressed(storeId: number, userId: string | null, anonymousId: string | null): Promise<boolean>;
+  isSuppressed(
+    storeId: number,
+    userId: string | null,
+    anonymousId: string | null,
+  ): boolean | Promise<boolean>;
 }
 
 /**
