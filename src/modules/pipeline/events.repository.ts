@@ -226,47 +226,26 @@ export const EVENT_COLUMNS = [
   'context_id',
 ] as const satisfies readonly (keyof EventRow)[];
 
-/** The columns with a default (NULL for the nullable ones): an insert leaves out those its rows all leave so. */
-const COLUMN_DEFAULTS: ReadonlyMap<string, null | number> = new Map<
-  (typeof EVENT_COLUMNS)[number],
-  null | number
->([
-  ...(
-    [
-      'event',
-      'name',
-      'user_id',
-      'anonymous_id',
-      'group_id',
-      'previous_id',
-      'session_id',
-      'sent_at_ms',
-      'path',
-      'page_host',
-      'title',
-      'referrer_host',
-      'channel',
-      'utm_source',
-      'utm_medium',
-      'utm_campaign',
-      'utm_term',
-      'utm_content',
-      'device_type',
-      'browser',
-      'os',
-      'country',
-      'revenue',
-      'currency',
-      'order_id',
-      'properties',
-      'traits',
-      'context',
-      'context_id',
-    ] as const
-  ).map((column) => [column, null] as const),
-  ['is_bot', 0],
-  ['packed', 0],
+/** The columns every row writes: NOT NULL, without a default. */
+const REQUIRED_COLUMNS: ReadonlySet<string> = new Set([
+  'store_id',
+  'message_hash',
+  'message_id',
+  'type',
+  'timestamp_ms',
+  'received_at_ms',
 ]);
+
+/**
+ * Every other column's default (0 for the two NOT NULL flags, NULL for the nullable rest): an insert leaves
+ * out those all its rows leave at their default. A test holds this to the schema.
+ */
+export const EVENT_COLUMN_DEFAULTS: ReadonlyMap<string, null | number> = new Map(
+  EVENT_COLUMNS.filter((column) => !REQUIRED_COLUMNS.has(column)).map((column) => [
+    column,
+    column === 'is_bot' || column === 'packed' ? 0 : null,
+  ]),
+);
 
 export const eventRowValues = (row: EventRow): unknown[] =>
   EVENT_COLUMNS.map((column) => row[column] ?? null);
@@ -356,7 +335,7 @@ export function createEventsRepository(database: Database) {
     async insertIgnoringDuplicates(rows: readonly EventRow[], tx: TransactionHandle): Promise<number> {
       return insertRows(database, tx, 'events', EVENT_COLUMNS, rows.map(eventRowValues), {
         skipConflictsOn: ['store_id', 'message_hash'],
-        omitWhenDefault: COLUMN_DEFAULTS,
+        omitWhenDefault: EVENT_COLUMN_DEFAULTS,
       });
     },
 
