@@ -53,8 +53,17 @@ export function multiRowQuery(
   tail = '',
 ): CompiledQuery {
   if (dialect === 'mysql') {
-    const tuples = rows.map((row) => `(${row.map(mysqlLiteral).join(', ')})`);
-    return CompiledQuery.raw(head + tuples.join(', ') + tail, []);
+    // One string grown in place: an array of literals per row, joined, then the rows joined, took half as long
+    // again (1,000 events rows: 3.3-4.4 µs a row against 2.4-3.1).
+    let text = head;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as readonly unknown[];
+      text += r === 0 ? '(' : ', (';
+      for (let c = 0; c < row.length; c++)
+        text += c === 0 ? mysqlLiteral(row[c]) : `, ${mysqlLiteral(row[c])}`;
+      text += ')';
+    }
+    return CompiledQuery.raw(text + tail, []);
   }
   const parameters: unknown[] = [];
   for (const row of rows) for (const value of row) parameters.push(value);
