@@ -56,12 +56,36 @@ function stringify(value: Json): string | null {
   return null;
 }
 
-/** Lifts `key` out of `target` when it holds exactly `expected`; returns the bit when it did. */
-function lift(target: Json, key: string, expected: string | null, bit: number): number {
-  if (expected === null || target[key] !== expected) return 0;
-  delete target[key];
-  return bit;
+/** The bit when `source[key]` is exactly `expected` (and so is left out), else 0. */
+function liftable(source: Json, key: string, expected: string | null, bit: number): number {
+  return expected !== null && source[key] === expected ? bit : 0;
 }
+
+/**
+ * A copy of `source` without the keys whose bits are set in `lifted`, in the same key order. Built key by key:
+ * copying with a spread and then deleting keys left V8 a slow dictionary object to stringify.
+ */
+function without(source: Json, lifted: number, keys: readonly (readonly [string, number])[]): Json {
+  const out: Json = {};
+  copy: for (const key in source) {
+    for (const [name, bit] of keys) if (key === name && (lifted & bit) !== 0) continue copy;
+    out[key] = source[key];
+  }
+  return out;
+}
+
+const PAGE_KEYS: readonly (readonly [string, number])[] = [
+  ['url', PACKED.contextPageUrl],
+  ['search', PACKED.contextPageSearch],
+  ['path', PACKED.contextPagePath],
+  ['title', PACKED.contextPageTitle],
+  ['referrer', PACKED.contextPageReferrer],
+];
+const PROPERTY_KEYS: readonly (readonly [string, number])[] = [
+  ['url', PACKED.propertiesUrl],
+  ['path', PACKED.propertiesPath],
+  ['title', PACKED.propertiesTitle],
+];
 
 /**
  * The stored texts of an event's properties and context, and the bits of what was left out. The input
@@ -76,33 +100,39 @@ export function packPayload(
   let storedContext: Json = context;
   const page = context.page;
   if (isPlainObject(page) || typeof context.sessionId === 'string') {
-    storedContext = { ...context };
+    let rest: Json | null = null;
     if (isPlainObject(page)) {
-      const rest: Json = { ...page };
-      const search = typeof rest.search === 'string' ? rest.search : null;
-      // The URL is compared before the search is lifted: it is rebuilt from the search read back first.
-      if (search !== null) packed |= lift(rest, 'url', pageUrl(columns, search), PACKED.contextPageUrl);
-      packed |= lift(rest, 'search', '', PACKED.contextPageSearch);
-      packed |= lift(rest, 'path', columns.path, PACKED.contextPagePath);
-      packed |= lift(rest, 'title', columns.title, PACKED.contextPageTitle);
-      packed |= lift(rest, 'referrer', originReferrer(columns), PACKED.contextPageReferrer);
-      if (packed !== 0 && stringify(rest) === null) {
-        delete storedContext.page;
-        packed |= PACKED.contextPageEmpty;
-      } else {
-        storedContext.page = rest;
+      const search = typeof page.search === 'string' ? page.search : null;
+      // The URL is compared with the search as sent: reading puts the search back first.
+      if (search !== null) packed |= liftable(page, 'url', pageUrl(columns, search), PACKED.contextPageUrl);
+      packed |= liftable(page, 'search', '', PACKED.contextPageSearch);
+      packed |= liftable(page, 'path', columns.path, PACKED.contextPagePath);
+      packed |= liftable(page, 'title', columns.title, PACKED.contextPageTitle);
+      packed |= liftable(page, 'referrer', originReferrer(columns), PACKED.contextPageReferrer);
+      rest = packed === 0 ? page : without(page, packed, PAGE_KEYS);
+      if (packed !== 0 && stringify(rest) === null) packed |= PACKED.contextPageEmpty;
+    }
+    packed |= liftable(context, 'sessionId', columns.session_id, PACKED.contextSessionId);
+    if (packed !== 0) {
+      storedContext = {};
+      for (const key in context) {
+        if (key === 'page' && rest !== null) {
+          if ((packed & PACKED.contextPageEmpty) === 0) storedContext.page = rest;
+        } else if (key !== 'sessionId' || (packed & PACKED.contextSessionId) === 0) {
+          storedContext[key] = context[key];
+        }
       }
     }
-    packed |= lift(storedContext, 'sessionId', columns.session_id, PACKED.contextSessionId);
   }
   let storedProperties: Json = properties;
   // Only page views: reports read track events' properties text as stored, so those stay whole.
   if (columns.type === 'page') {
-    storedProperties = { ...properties };
-    const search = typeof storedProperties.search === 'string' ? storedProperties.search : '';
-    packed |= lift(storedProperties, 'url', pageUrl(columns, search), PACKED.propertiesUrl);
-    packed |= lift(storedProperties, 'path', columns.path, PACKED.propertiesPath);
-    packed |= lift(storedProperties, 'title', columns.title, PACKED.propertiesTitle);
+    const search = typeof properties.search === 'string' ? properties.search : '';
+    let lifted = liftable(properties, 'url', pageUrl(columns, search), PACKED.propertiesUrl);
+    lifted |= liftable(properties, 'path', columns.path, PACKED.propertiesPath);
+    lifted |= liftable(properties, 'title', columns.title, PACKED.propertiesTitle);
+    if (lifted !== 0) storedProperties = without(properties, lifted, PROPERTY_KEYS);
+    packed |= lifted;
   }
   return { properties: stringify(storedProperties), context: stringify(storedContext), packed };
 }
