@@ -129,7 +129,10 @@ export async function insertRows(
   return inserted;
 }
 
-/** The indexes of the columns a statement of these rows must write, or null when that is all of them. */
+/**
+ * The indexes of the columns a statement of these rows must write, or null for all of them (also when none
+ * would be left: SQLite has no empty value list).
+ */
 function keptColumns(
   columns: readonly string[],
   defaults: ReadonlyMap<string, null | number>,
@@ -144,5 +147,5 @@ function keptColumns(
         : (value: unknown) => value === fallback;
     if (fallback === undefined || !rows.every((row) => isDefault(row[index]))) kept.push(index);
   });
-  return kept.length === columns.length ? null : kept;
+  return kept.length === columns.length || kept.length === 0 ? null : kept;
 }
