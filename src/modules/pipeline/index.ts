@@ -2,8 +2,9 @@
  * pipeline — owns `events`, `orders`, `order_adjustments` and `dead_letters`, the event buffer (a Redis Stream
  * in production, an in-process queue in embedded mode) and the workers that drain it into the database in
  * idempotent batches. Others may use: the buffer (ingest appends to it), the events/orders readers, the
- * dead-letter service, `worker.addBatchHook` (work inside each batch transaction, e.g. rollups) and
- * `addSuppressionCheck` (erased subjects' events are not stored).
+ * dead-letter service, `worker.addBatchHook` (work inside each batch transaction, e.g. rollups),
+ * `storedMessageHash` (a hooked event's message hash, computed once) and `addSuppressionCheck` (erased
+ * subjects' events are not stored).
  */
 export type { BatchHook, SuppressionCheck, WriteResult } from './batch-writer.service.js';
 export type { DeadLetter, DeadLettersService } from './dead-letters.service.js';
