@@ -74,18 +74,19 @@ function without(source: Json, lifted: number, keys: readonly (readonly [string,
   return out;
 }
 
-const PAGE_KEYS: readonly (readonly [string, number])[] = [
+/** The keys of `context.page` and of a page view's properties that may be lifted, with their bits. */
+const PAGE_KEYS = [
   ['url', PACKED.contextPageUrl],
   ['search', PACKED.contextPageSearch],
   ['path', PACKED.contextPagePath],
   ['title', PACKED.contextPageTitle],
   ['referrer', PACKED.contextPageReferrer],
-];
-const PROPERTY_KEYS: readonly (readonly [string, number])[] = [
+] as const;
+const PROPERTY_KEYS = [
   ['url', PACKED.propertiesUrl],
   ['path', PACKED.propertiesPath],
   ['title', PACKED.propertiesTitle],
-];
+] as const;
 
 /**
  * The stored texts of an event's properties and context, and the bits of what was left out. The input
@@ -104,11 +105,14 @@ export function packPayload(
     if (isPlainObject(page)) {
       const search = typeof page.search === 'string' ? page.search : null;
       // The URL is compared with the search as sent: reading puts the search back first.
-      if (search !== null) packed |= liftable(page, 'url', pageUrl(columns, search), PACKED.contextPageUrl);
-      packed |= liftable(page, 'search', '', PACKED.contextPageSearch);
-      packed |= liftable(page, 'path', columns.path, PACKED.contextPagePath);
-      packed |= liftable(page, 'title', columns.title, PACKED.contextPageTitle);
-      packed |= liftable(page, 'referrer', originReferrer(columns), PACKED.contextPageReferrer);
+      const expected: Record<(typeof PAGE_KEYS)[number][0], string | null> = {
+        url: search === null ? null : pageUrl(columns, search),
+        search: '',
+        path: columns.path,
+        title: columns.title,
+        referrer: originReferrer(columns),
+      };
+      for (const [key, bit] of PAGE_KEYS) packed |= liftable(page, key, expected[key], bit);
       rest = packed === 0 ? page : without(page, packed, PAGE_KEYS);
       if (packed !== 0 && stringify(rest) === null) packed |= PACKED.contextPageEmpty;
     }
@@ -128,9 +132,13 @@ export function packPayload(
   // Only page views: reports read track events' properties text as stored, so those stay whole.
   if (columns.type === 'page') {
     const search = typeof properties.search === 'string' ? properties.search : '';
-    let lifted = liftable(properties, 'url', pageUrl(columns, search), PACKED.propertiesUrl);
-    lifted |= liftable(properties, 'path', columns.path, PACKED.propertiesPath);
-    lifted |= liftable(properties, 'title', columns.title, PACKED.propertiesTitle);
+    const expected: Record<(typeof PROPERTY_KEYS)[number][0], string | null> = {
+      url: pageUrl(columns, search),
+      path: columns.path,
+      title: columns.title,
+    };
+    let lifted = 0;
+    for (const [key, bit] of PROPERTY_KEYS) lifted |= liftable(properties, key, expected[key], bit);
     if (lifted !== 0) storedProperties = without(properties, lifted, PROPERTY_KEYS);
     packed |= lifted;
   }
