@@ -13,12 +13,7 @@ import { createDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrator.js';
 import { createLogger } from '../src/platform/log.js';
 import { createRedis, waitForRedis } from '../src/platform/redis.js';
-import {
-  bufferPoolResizedSinceStart,
-  flushDirtyPages,
-  type QueryRows,
-  RESIZED_POOL_WARNING,
-} from './innodb.js';
+import { bufferPoolResizedSinceStart, flushDirtyPages, poolRows, RESIZED_POOL_WARNING } from './innodb.js';
 
 // `npm run bench:ingest`: Footfall's ingest and worker as separate processes on the local MariaDB and Redis,
 // driven by autocannon, against a bare node:http server that only reads and JSON.parses the same bodies.
@@ -287,8 +282,7 @@ async function main(): Promise<void> {
   // A fresh database for the run.
   const name = `ff_bench_${randomBytes(4).toString('hex')}`;
   const admin = createPool({ uri: MYSQL_URL, connectionLimit: 1 });
-  const adminRows: QueryRows = async (statement) =>
-    (await admin.query(statement))[0] as Record<string, unknown>[];
+  const adminRows = poolRows(admin);
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   // The server's own settings, recorded with the figures (the bench keeps them; flushDirtyPages puts back the
   // two it turns for a moment): the end-to-end rate depends on them as much as on Footfall (docs/DEPLOY.md).
@@ -617,7 +611,8 @@ async function main(): Promise<void> {
             growthPerSec(samples.samples.filter((sample) => sample.atS >= SUSTAIN_SECONDS / 2)),
           );
           const acceptedPerSec = Math.round(accepted / SUSTAIN_SECONDS);
-          const flat = growth <= FLAT_BACKLOG_SHARE * SUSTAIN_RATE;
+          const growthLimit = FLAT_BACKLOG_SHARE * SUSTAIN_RATE;
+          const flat = growth <= growthLimit;
           return {
             offeredEventsPerSec: SUSTAIN_RATE,
             seconds: SUSTAIN_SECONDS,
@@ -626,7 +621,7 @@ async function main(): Promise<void> {
             p99Ms: result.latency.p99,
             /** Least-squares growth of the backlog over the drive's second half, events/s. */
             backlogGrowthPerSec: growth,
-            backlogGrowthLimitPerSec: FLAT_BACKLOG_SHARE * SUSTAIN_RATE,
+            backlogGrowthLimitPerSec: growthLimit,
             backlogFlat: flat,
             /** Seconds after the drive until the last accepted event was stored. */
             drainSeconds: Math.round((Date.now() - driveEndMs) / 100) / 10,

@@ -1,8 +1,15 @@
 // What the benchmarks ask of the local InnoDB server, beyond Footfall's own queries.
 import { readFileSync } from 'node:fs';
+import type { Pool } from 'mysql2/promise';
 
 /** Runs one statement and gives its rows (a mysql2 pool or a Kysely connection, wrapped by the caller). */
 export type QueryRows = (statement: string) => Promise<Record<string, unknown>[]>;
+
+/** QueryRows over a mysql2 pool. */
+export const poolRows =
+  (pool: Pool): QueryRows =>
+  async (statement) =>
+    (await pool.query(statement))[0] as Record<string, unknown>[];
 
 /**
  * Makes InnoDB write out every changed page now and waits until it has (at most two minutes), putting the

@@ -19,7 +19,7 @@ import { createDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrator.js';
 import { type ModuleMigration, tableDiskBytes } from '../src/platform/db/schema.js';
 import { createLogger } from '../src/platform/log.js';
-import { bufferPoolResizedSinceStart, flushDirtyPages, RESIZED_POOL_WARNING } from './innodb.js';
+import { bufferPoolResizedSinceStart, flushDirtyPages, poolRows, RESIZED_POOL_WARNING } from './innodb.js';
 
 // `npm run bench:reports`: loads (or reuses) a store of 10M generated events in the local MariaDB, then times
 // every report over 7, 30 and 90 days, cold (right after a raw scan has pushed everything out of InnoDB's
@@ -163,9 +163,7 @@ async function main(): Promise<void> {
     'select version() as v, @@innodb_buffer_pool_size as pool, @@innodb_log_file_size as log',
   );
   const server = (versionRows as { v: string; pool: number; log: number }[])[0];
-  const poolResized = await bufferPoolResizedSinceStart(
-    async (statement) => (await admin.query(statement))[0] as Record<string, unknown>[],
-  );
+  const poolResized = await bufferPoolResizedSinceStart(poolRows(admin));
   await admin.end();
   log(
     `${server?.v ?? 'database'}: InnoDB buffer pool ${server ? Math.round(Number(server.pool) / 2 ** 20) : '?'} MB, redo log ${server ? Math.round(Number(server.log) / 2 ** 20) : '?'} MB (the server's settings; the bench puts back the two it turns to flush pages)`,
